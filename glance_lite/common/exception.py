@@ -1,0 +1,73 @@
+"""glance-lite's exceptions.
+
+Every error that leaves a glance-lite module is one of these, so callers
+(and later the API's fault wrapper) never have to know about oslo.db,
+SQLAlchemy or a store library. Each class formats its message from
+keyword arguments so the message names the thing that went wrong.
+"""
+
+
+class GlanceLiteException(Exception):
+    """Base class; subclasses set ``msg_fmt`` and may set ``code``."""
+
+    msg_fmt = 'An unknown error occurred.'
+    code = 500
+
+    def __init__(self, **kwargs):
+        self.kwargs = kwargs
+        super().__init__(self.msg_fmt % kwargs)
+
+
+class InvalidConfiguration(GlanceLiteException):
+    msg_fmt = 'Invalid configuration: %(reason)s'
+
+
+class NotFound(GlanceLiteException):
+    msg_fmt = 'Not found: %(what)s'
+    code = 404
+
+
+class ImageNotFound(NotFound):
+    msg_fmt = 'Image %(image_id)s not found.'
+
+
+class TaskNotFound(NotFound):
+    msg_fmt = 'Task %(task_id)s not found.'
+
+
+class Conflict(GlanceLiteException):
+    msg_fmt = 'Conflict: %(reason)s'
+    code = 409
+
+
+class Duplicate(Conflict):
+    msg_fmt = '%(what)s already exists.'
+
+
+class LocationExists(Duplicate):
+    msg_fmt = 'Image %(image_id)s already has a location in store %(store)s.'
+
+
+class ImportLockHeld(Conflict):
+    msg_fmt = ('Image %(image_id)s is already being imported to store '
+               '%(store)s by task %(task_id)s.')
+
+
+class ImportLockLost(Conflict):
+    msg_fmt = ('Task %(task_id)s no longer holds the import lock of image '
+               '%(image_id)s in store %(store)s.')
+
+
+class DatabaseError(GlanceLiteException):
+    msg_fmt = 'Database error during %(operation)s: %(reason)s'
+
+
+class DatabaseUnavailable(DatabaseError):
+    msg_fmt = 'Database unreachable during %(operation)s: %(reason)s'
+    code = 503
+
+
+class DatabaseDeadlock(DatabaseError):
+    msg_fmt = ('Database deadlock during %(operation)s persisted after '
+               'retries: %(reason)s')
+    code = 503

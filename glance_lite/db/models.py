@@ -1,0 +1,158 @@
+"""SQLAlchemy models of glance-lite's schema.
+
+The schema is changed only through alembic migrations in
+``glance_lite/db/migrations``; a test compares these models with the
+migrated schema on every backend.
+
+Exclusivity is the database's job here: the import lock's primary key,
+the one-location-per-store and one-property-per-name unique constraints
+and the one-row-per-element marker table are what make the primitives
+in ``glance_lite.db.api`` atomic.
+"""
+
+from oslo_db.sqlalchemy import types as oslo_types
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+from sqlalchemy import orm
+
+# Heartbeats are compared against a TTL, so keep sub-second precision;
+# MySQL's DATETIME drops fractions unless asked.
+Timestamp = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), 'mysql')
+
+_TABLE_ARGS = {'mysql_engine': 'InnoDB', 'mysql_charset': 'utf8mb4'}
+
+
+class Base(orm.DeclarativeBase):
+    pass
+
+
+class Image(Base):
+    __tablename__ = 'images'
+    __table_args__ = (
+        sa.Index('ix_images_owner', 'owner'),
+        sa.Index('ix_images_status', 'status'),
+        sa.Index('ix_images_visibility', 'visibility'),
+        sa.Index('ix_images_os_hash_value', 'os_hash_value'),
+        _TABLE_ARGS,
+    )
+
+    id = sa.Column(sa.String(36), primary_key=True)
+    name = sa.Column(sa.String(255))
+    status = sa.Column(sa.String(30), nullable=False)
+    visibility = sa.Column(sa.String(20), nullable=False)
+    owner = sa.Column(sa.String(255))
+    size = sa.Column(sa.BigInteger)
+    virtual_size = sa.Column(sa.BigInteger)
+    checksum = sa.Column(sa.String(32))
+    os_hash_algo = sa.Column(sa.String(64))
+    os_hash_value = sa.Column(sa.String(128))
+    disk_format = sa.Column(sa.String(20))
+    container_format = sa.Column(sa.String(20))
+    min_disk = sa.Column(sa.Integer, nullable=False)
+    min_ram = sa.Column(sa.Integer, nullable=False)
+    protected = sa.Column(sa.Boolean, nullable=False)
+    os_hidden = sa.Column(sa.Boolean, nullable=False)
+    created_at = sa.Column(Timestamp, nullable=False)
+    updated_at = sa.Column(Timestamp)
+    deleted_at = sa.Column(Timestamp)
+    deleted = sa.Column(sa.Boolean, nullable=False)
+
+
+class ImageProperty(Base):
+    """A scalar custom property; at most one row per image and name."""
+
+    __tablename__ = 'image_properties'
+    __table_args__ = (
+        sa.UniqueConstraint('image_id', 'name',
+                            name='uq_image_properties_image_id_name'),
+        _TABLE_ARGS,
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    image_id = sa.Column(sa.String(36), sa.ForeignKey('images.id'),
+                         nullable=False)
+    name = sa.Column(sa.String(255), nullable=False)
+    value = sa.Column(sa.Text, nullable=False)
+    created_at = sa.Column(Timestamp, nullable=False)
+    updated_at = sa.Column(Timestamp)
+
+
+class ImageMarkerElement(Base):
+    """One element of a list-valued marker such as os_glance_failed_import.
+
+    A row per element, not a comma-joined string, so that adding or
+    removing one element is one INSERT or DELETE that cannot overwrite
+    what another writer added at the same moment.
+    """
+
+    __tablename__ = 'image_marker_elements'
+    __table_args__ = (_TABLE_ARGS,)
+
+    image_id = sa.Column(sa.String(36), sa.ForeignKey('images.id'),
+                         primary_key=True)
+    marker = sa.Column(sa.String(255), primary_key=True)
+    element = sa.Column(sa.String(255), primary_key=True)
+    created_at = sa.Column(Timestamp, nullable=False)
+
+
+class ImageLocation(Base):
+    """Where a complete, verified copy of an image lives; one per store."""
+
+    __tablename__ = 'image_locations'
+    __table_args__ = (
+        sa.UniqueConstraint('image_id', 'store',
+                            name='uq_image_locations_image_id_store'),
+        _TABLE_ARGS,
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    image_id = sa.Column(sa.String(36), sa.ForeignKey('images.id'),
+                         nullable=False)
+    store = sa.Column(sa.String(255), nullable=False)
+    url = sa.Column(sa.Text, nullable=False)
+    status = sa.Column(sa.String(30), nullable=False)
+    created_at = sa.Column(Timestamp, nullable=False)
+    updated_at = sa.Column(Timestamp)
+
+
+class Task(Base):
+    __tablename__ = 'tasks'
+    __table_args__ = (
+        sa.Index('ix_tasks_image_id', 'image_id'),
+        sa.Index('ix_tasks_owner', 'owner'),
+        _TABLE_ARGS,
+    )
+
+    id = sa.Column(sa.String(36), primary_key=True)
+    type = sa.Column(sa.String(30), nullable=False)
+    status = sa.Column(sa.String(30), nullable=False)
+    owner = sa.Column(sa.String(255))
+    # Not a foreign key: a task is history and outlives a purged image.
+    image_id = sa.Column(sa.String(36))
+    input = sa.Column(oslo_types.JsonEncodedDict, nullable=False)
+    result = sa.Column(oslo_types.JsonEncodedDict)
+    message = sa.Column(sa.Text, nullable=False)
+    expires_at = sa.Column(Timestamp)
+    created_at = sa.Column(Timestamp, nullable=False)
+    updated_at = sa.Column(Timestamp)
+    deleted_at = sa.Column(Timestamp)
+    deleted = sa.Column(sa.Boolean, nullable=False)
+
+
+class ImportLock(Base):
+    """The right to import one image into one store.
+
+    The primary key makes a second lock for the same (image, store)
+    impossible; ``task_id`` names the owner and ``heartbeat_at`` tells
+    whether the owner is still alive.
+    """
+
+    __tablename__ = 'import_locks'
+    __table_args__ = (_TABLE_ARGS,)
+
+    image_id = sa.Column(sa.String(36), sa.ForeignKey('images.id'),
+                         primary_key=True)
+    store = sa.Column(sa.String(255), primary_key=True)
+    task_id = sa.Column(sa.String(36), nullable=False)
+    acquired_at = sa.Column(Timestamp, nullable=False)
+    heartbeat_at = sa.Column(Timestamp, nullable=False)
