@@ -72,7 +72,7 @@ def _db_operation(func):
                 operation=operation, reason=e) from e
         except db_exc.DBDuplicateEntry as e:
             raise exception.Duplicate(
-                what='%s: a row with the same %s' % (
+                what='%s: an entry with the same %s' % (
                     operation, ', '.join(e.columns or ['key']))) from e
         except db_exc.DBError as e:
             raise exception.DatabaseError(
@@ -128,13 +128,35 @@ def image_create(context, values, properties=None):
     """Create an image row and its custom properties in one transaction."""
     now = timeutils.utcnow()
     image = _new_image_values(values, now)
-    with main_context_manager.writer.using(context) as session:
-        session.execute(sa.insert(_images).values(**image))
-        for name, value in (properties or {}).items():
-            session.execute(sa.insert(_properties).values(
-                image_id=image['id'], name=name, value=value,
-                created_at=now, updated_at=now))
+    try:
+        with main_context_manager.writer.using(context) as session:
+            session.execute(sa.insert(_images).values(**image))
+            for name, value in (properties or {}).items():
+                session.execute(sa.insert(_properties).values(
+                    image_id=image['id'], name=name, value=value,
+                    created_at=now, updated_at=now))
+    except db_exc.DBDuplicateEntry:
+        # oslo.db cannot name primary-key columns on every backend.
+        raise exception.Duplicate(what='Image %s' % image['id'])
     return image_get(context, image['id'])
+
+
+@_db_operation
+def image_destroy(context, image_id):
+    """Mark the image deleted; raises ImageNotFound if it already is.
+
+    One conditional UPDATE, so of two concurrent deletes one succeeds
+    and the other is told the image is gone. Every primitive that adds
+    to an image checks in its own statement that it is not deleted.
+    """
+    now = timeutils.utcnow()
+    with main_context_manager.writer.using(context) as session:
+        deleted = session.execute(sa.update(_images).where(
+            _live_image(image_id)).values(
+                status='deleted', deleted=True, deleted_at=now,
+                updated_at=now)).rowcount
+    if not deleted:
+        raise exception.ImageNotFound(image_id=image_id)
 
 
 @_db_operation
