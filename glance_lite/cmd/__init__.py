@@ -17,6 +17,8 @@ def load_config(argv=None, cli_opts=()):
     conf = glance_conf.CONF
     conf.register_cli_opts(cli_opts)
     logging.register_options(conf)
+    # Without a log file, log to stderr: stdout carries command output.
+    conf.set_default('use_stderr', True)
     conf(sys.argv[1:] if argv is None else argv, project='glance-lite')
     logging.setup(conf, 'glance-lite')
     os.makedirs(conf.state_path, exist_ok=True)

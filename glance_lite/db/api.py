@@ -17,6 +17,7 @@ call one inside another's transaction (a failed INSERT aborts the whole
 transaction on PostgreSQL).
 """
 
+import contextlib
 import functools
 import uuid
 
@@ -43,9 +44,32 @@ _import_locks = models.ImportLock.__table__
 _DEADLOCK_RETRIES = 5
 
 
+@contextlib.contextmanager
+def translate_errors(operation):
+    """Turn oslo.db's exceptions into glance-lite's, naming ``operation``.
+
+    Public for ``glance_lite.db.migration``, the other module that talks
+    to the database.
+    """
+    try:
+        yield
+    except db_exc.DBDeadlock as e:
+        raise exception.DatabaseDeadlock(operation=operation, reason=e) from e
+    except db_exc.DBConnectionError as e:
+        raise exception.DatabaseUnavailable(
+            operation=operation, reason=e) from e
+    except db_exc.DBDuplicateEntry as e:
+        raise exception.Duplicate(
+            what='%s: an entry with the same %s' % (
+                operation, ', '.join(e.columns or ['key']))) from e
+    except db_exc.DBError as e:
+        raise exception.DatabaseError(operation=operation, reason=e) from e
+
+
 def get_engine():
     """The writer engine, for migrations and the manage command."""
-    return main_context_manager.writer.get_engine()
+    with translate_errors('connecting to the database'):
+        return main_context_manager.writer.get_engine()
 
 
 def _db_operation(func):
@@ -58,25 +82,11 @@ def _db_operation(func):
         max_retries=_DEADLOCK_RETRIES, retry_on_deadlock=True,
         retry_interval=0.05, inc_retry_interval=True,
         max_retry_interval=1)(func)
-    operation = func.__name__
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        try:
+        with translate_errors(func.__name__):
             return retrying(*args, **kwargs)
-        except db_exc.DBDeadlock as e:
-            raise exception.DatabaseDeadlock(
-                operation=operation, reason=e) from e
-        except db_exc.DBConnectionError as e:
-            raise exception.DatabaseUnavailable(
-                operation=operation, reason=e) from e
-        except db_exc.DBDuplicateEntry as e:
-            raise exception.Duplicate(
-                what='%s: an entry with the same %s' % (
-                    operation, ', '.join(e.columns or ['key']))) from e
-        except db_exc.DBError as e:
-            raise exception.DatabaseError(
-                operation=operation, reason=e) from e
     return wrapper
 
 
@@ -137,7 +147,7 @@ def image_create(context, values, properties=None):
                     created_at=now, updated_at=now))
     except db_exc.DBDuplicateEntry:
         # oslo.db cannot name primary-key columns on every backend.
-        raise exception.Duplicate(what='Image %s' % image['id'])
+        raise exception.Duplicate(what='Image %s' % image['id']) from None
     return image_get(context, image['id'])
 
 
@@ -308,7 +318,7 @@ def import_lock_acquire(context, image_id, store, task_id, now=None):
                 continue
             raise exception.ImportLockHeld(
                 image_id=image_id, store=store, task_id=holder['task_id'],
-                heartbeat_at=holder['heartbeat_at'])
+                heartbeat_at=holder['heartbeat_at']) from None
         if not inserted:
             raise exception.ImageNotFound(image_id=image_id)
         return lock
@@ -391,7 +401,8 @@ def image_location_add(context, image_id, store, url, lock_task_id=None):
         with main_context_manager.writer.using(context) as session:
             inserted = session.execute(statement).rowcount
     except db_exc.DBDuplicateEntry:
-        raise exception.LocationExists(image_id=image_id, store=store)
+        raise exception.LocationExists(image_id=image_id,
+                                       store=store) from None
     if inserted:
         return values
     if lock_task_id is not None and _image_is_live(context, image_id):

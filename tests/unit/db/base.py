@@ -26,23 +26,38 @@ def required_backends():
                          if name.strip()}
 
 
-class SQLiteFixture(test_fixtures.GeneratesSchema,
-                    test_fixtures.OpportunisticDbFixture):
+class EmptySQLiteFixture(test_fixtures.OpportunisticDbFixture):
+    """A fresh database with no tables, for migration tests."""
+
     DRIVER = 'sqlite'
 
     def get_enginefacade(self):
         return db_api.main_context_manager
 
+
+class EmptyMySQLFixture(EmptySQLiteFixture):
+    DRIVER = 'mysql'
+
+
+class EmptyPostgreSQLFixture(EmptySQLiteFixture):
+    DRIVER = 'postgresql'
+
+
+class _CreatesSchema(test_fixtures.GeneratesSchema):
     def generate_schema_create_all(self, engine):
         models.Base.metadata.create_all(engine)
 
 
-class MySQLFixture(SQLiteFixture):
-    DRIVER = 'mysql'
+class SQLiteFixture(_CreatesSchema, EmptySQLiteFixture):
+    """A fresh database with glance-lite's tables."""
 
 
-class PostgreSQLFixture(SQLiteFixture):
-    DRIVER = 'postgresql'
+class MySQLFixture(_CreatesSchema, EmptyMySQLFixture):
+    pass
+
+
+class PostgreSQLFixture(_CreatesSchema, EmptyPostgreSQLFixture):
+    pass
 
 
 class DbTestCase(test_fixtures.OpportunisticDBTestMixin,
