@@ -71,3 +71,58 @@ class DatabaseDeadlock(DatabaseError):
     msg_fmt = ('Database deadlock during %(operation)s persisted after '
                'retries: %(reason)s')
     code = 503
+
+
+class StoreError(GlanceLiteException):
+    """Base of the errors store drivers raise; each names its store."""
+
+    msg_fmt = 'Store %(store)s failed: %(reason)s'
+
+
+class StoreFull(StoreError):
+    msg_fmt = ('Store %(store)s has no space left for image %(image_id)s: '
+               '%(reason)s')
+    code = 413
+
+
+class SizeExceeded(StoreError):
+    msg_fmt = ('Image %(image_id)s is larger than the %(limit)d bytes '
+               'allowed in store %(store)s.')
+    code = 413
+
+
+class SizeMismatch(StoreError):
+    msg_fmt = ('Image %(image_id)s sent to store %(store)s was %(actual)s '
+               'bytes long, but %(expected)d bytes were expected.')
+    code = 400
+
+
+class StoreDataNotFound(StoreError):
+    msg_fmt = 'Store %(store)s has no data at %(location)s.'
+    code = 404
+
+
+class StoreForbidden(StoreError):
+    msg_fmt = 'Store %(store)s refused the operation: %(reason)s'
+    code = 403
+
+
+class BackendUnavailable(StoreError):
+    msg_fmt = 'Store %(store)s is unavailable: %(reason)s'
+    code = 503
+
+
+class InvalidLocation(StoreError):
+    msg_fmt = 'Store %(store)s cannot use location %(location)s: %(reason)s'
+    code = 400
+
+
+class UnknownStore(GlanceLiteException):
+    msg_fmt = ('Store %(store)s is not enabled; enabled stores: '
+               '%(enabled)s.')
+    code = 400
+
+
+class UrlRefused(GlanceLiteException):
+    msg_fmt = 'URL %(url)s refused: %(rule)s'
+    code = 400

@@ -10,9 +10,21 @@ from oslo_config import cfg
 from glance_lite.conf import database
 from glance_lite.conf import default
 from glance_lite.conf import import_pipeline
+from glance_lite.conf import stores
 
 CONF = cfg.CONF
 
-default.register_opts(CONF)
-database.register_opts(CONF)
-import_pipeline.register_opts(CONF)
+
+def register_opts(conf):
+    """Register every static option of glance-lite on ``conf``.
+
+    Store drivers' options are registered per store, when
+    ``glance_lite.store.manager`` loads the stores.
+    """
+    default.register_opts(conf)
+    database.register_opts(conf)
+    import_pipeline.register_opts(conf)
+    stores.register_opts(conf)
+
+
+register_opts(CONF)

@@ -4,15 +4,24 @@ from oslo_config import cfg
 
 from glance_lite.conf import database
 from glance_lite.conf import default
+from glance_lite.conf import file_store
 from glance_lite.conf import import_pipeline
+from glance_lite.conf import stores
 
 
 def list_opts():
-    """Return glance-lite's own options, grouped, for the sample config."""
+    """Return glance-lite's own options, grouped, for the sample config.
+
+    The file driver's options are shown in the groups of the two
+    reserved stores, which are file stores in every deployment; a store
+    of type file named in enabled_backends takes the same options in its
+    own group.
+    """
     return [
-        ('DEFAULT', default.ALL_OPTS),
+        ('DEFAULT', default.ALL_OPTS + stores.DEFAULT_OPTS),
+        (stores.GLANCE_STORE_GROUP, stores.GLANCE_STORE_OPTS),
         (import_pipeline.GROUP, import_pipeline.ALL_OPTS),
-    ]
+    ] + [(name, file_store.ALL_OPTS) for name in stores.RESERVED_STORES]
 
 
 def set_defaults():

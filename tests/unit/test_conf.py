@@ -9,33 +9,17 @@ from oslo_config import cfg
 from oslo_config import generator
 
 from glance_lite.common import exception
-from glance_lite.conf import database
 from glance_lite.conf import default
 from glance_lite.conf import import_pipeline
+from tests.unit import config
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-
-
-def new_conf(*config_lines):
-    """A ConfigOpts with glance-lite's options, parsed from these lines."""
-    conf = cfg.ConfigOpts()
-    default.register_opts(conf)
-    database.register_opts(conf)
-    import_pipeline.register_opts(conf)
-    with tempfile.NamedTemporaryFile('w', suffix='.conf',
-                                     delete=False) as config_file:
-        config_file.write('\n'.join(config_lines) + '\n')
-    try:
-        conf(['--config-file', config_file.name], project='glance-lite')
-    finally:
-        os.unlink(config_file.name)
-    return conf
 
 
 class DefaultsTests(unittest.TestCase):
 
     def test_embedded_database_lives_under_state_path(self):
-        conf = new_conf('[DEFAULT]', 'state_path = /srv/gl')
+        conf = config.make_conf('[DEFAULT]', 'state_path = /srv/gl')
         self.assertEqual('sqlite:////srv/gl/glance-lite.sqlite',
                          conf.database.connection)
 
@@ -55,20 +39,20 @@ class DefaultsTests(unittest.TestCase):
 class ImportOptionTests(unittest.TestCase):
 
     def test_defaults_pass_the_check(self):
-        import_pipeline.check_opts(new_conf())
+        import_pipeline.check_opts(config.make_conf())
 
     def test_ttl_shorter_than_three_heartbeats_is_refused(self):
-        conf = new_conf('[import]', 'heartbeat_interval = 10',
+        conf = config.make_conf('[import]', 'heartbeat_interval = 10',
                         'lock_ttl = 29')
         with self.assertRaises(exception.InvalidConfiguration) as caught:
             import_pipeline.check_opts(conf)
         self.assertIn('lock_ttl (29)', str(caught.exception))
         self.assertIn('heartbeat_interval (10)', str(caught.exception))
-        import_pipeline.check_opts(new_conf(
+        import_pipeline.check_opts(config.make_conf(
             '[import]', 'heartbeat_interval = 10', 'lock_ttl = 30'))
 
     def test_out_of_range_value_names_the_option(self):
-        conf = new_conf('[import]', 'executor_workers = 0')
+        conf = config.make_conf('[import]', 'executor_workers = 0')
         with self.assertRaises(cfg.ConfigFileValueError) as caught:
             _ = conf['import'].executor_workers
         self.assertIn('executor_workers', str(caught.exception))

@@ -1,0 +1,79 @@
+"""One pass over image data: count it, cap it, hash it.
+
+Every byte that enters a store goes through ``MeasuredStream`` exactly
+once; the md5 checksum and sha512 multihash are computed while the bytes
+are being written, so verifying a copy never needs a second read.
+"""
+
+import hashlib
+
+from glance_lite.common import exception
+
+HASH_ALGO = 'sha512'
+
+
+def iter_chunks(source, chunk_size):
+    """Chunks of ``source``: a file-like object's reads, or its items."""
+    if hasattr(source, 'read'):
+        return iter(lambda: source.read(chunk_size), b'')
+    return iter(source)
+
+
+class MeasuredStream:
+    """Iterate over image data, hashing and counting it on the way.
+
+    Raises SizeExceeded as soon as the data passes ``size_cap`` and
+    SizeMismatch as soon as it passes ``expected_size`` or, at the end,
+    falls short of it. ``store`` and ``image_id`` only word the errors.
+    """
+
+    def __init__(self, chunks, store, image_id, expected_size=None,
+                 size_cap=None):
+        self._chunks = chunks
+        self._store = store
+        self._image_id = image_id
+        self._expected_size = expected_size
+        self._size_cap = size_cap
+        self._md5 = hashlib.md5(usedforsecurity=False)
+        self._sha512 = hashlib.sha512()
+        self.size = 0
+
+    def __iter__(self):
+        for chunk in self._chunks:
+            if not chunk:
+                continue
+            self.size += len(chunk)
+            self._check_limits()
+            self._md5.update(chunk)
+            self._sha512.update(chunk)
+            yield chunk
+        if (self._expected_size is not None
+                and self.size != self._expected_size):
+            self._mismatch()
+
+    def _check_limits(self):
+        if self._size_cap is not None and self.size > self._size_cap:
+            raise exception.SizeExceeded(
+                store=self._store, image_id=self._image_id,
+                limit=self._size_cap)
+        if (self._expected_size is not None
+                and self.size > self._expected_size):
+            self._mismatch()
+
+    def _mismatch(self):
+        actual = self.size
+        if actual > self._expected_size:
+            actual = 'at least %d' % actual
+        raise exception.SizeMismatch(
+            store=self._store, image_id=self._image_id,
+            expected=self._expected_size, actual=actual)
+
+    @property
+    def checksum(self):
+        """md5 hex digest of the data, once the iteration has finished."""
+        return self._md5.hexdigest()
+
+    @property
+    def os_hash_value(self):
+        """sha512 hex digest of the data, once the iteration has finished."""
+        return self._sha512.hexdigest()

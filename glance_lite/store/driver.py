@@ -1,0 +1,92 @@
+"""The contract every store driver fulfils.
+
+Drivers are found by stevedore in the ``glance_lite.stores`` entry-point
+namespace: the entry point's name is the store *type* operators write
+in ``[DEFAULT] enabled_backends = <store name>:<type>``, and it points at
+a ``StoreDriver`` subclass. A driver knows nothing about images' rows in
+the database; it moves bytes and reports what it moved.
+"""
+
+import abc
+import collections
+import re
+
+from oslo_utils import uuidutils
+
+from glance_lite.common import exception
+
+StoredImage = collections.namedtuple(
+    'StoredImage', ['location', 'size', 'checksum', 'os_hash_value'])
+StoredImage.__doc__ = """What ``StoreDriver.add`` wrote.
+
+location: the URL to read it back with; size: bytes written;
+checksum: md5 hex digest; os_hash_value: sha512 hex digest.
+"""
+
+_WRITE_ID = re.compile(r'^[A-Za-z0-9_-]{1,64}$')
+
+
+class StoreDriver(metaclass=abc.ABCMeta):
+    """A store of one type, configured under the group named after it.
+
+    ``OPTS`` are registered in the group ``[<store name>]`` of each store
+    of this type; the instance reads them from ``self.conf_group``.
+    """
+
+    OPTS = []
+
+    def __init__(self, name, conf):
+        self.name = name
+        self.conf = conf
+        self.conf_group = conf[name]
+
+    def check_ids(self, image_id, write_id):
+        """Refuse ids that could reach outside the store when used in a path.
+
+        Returns the object name of this write: ``<image_id>.<write_id>``.
+        """
+        if not uuidutils.is_uuid_like(image_id):
+            raise exception.InvalidLocation(
+                store=self.name, location=image_id,
+                reason='image id must be a UUID')
+        if not _WRITE_ID.match(write_id):
+            raise exception.InvalidLocation(
+                store=self.name, location=write_id,
+                reason='write id must be 1 to 64 letters, digits, "-" or '
+                       '"_"')
+        return '%s.%s' % (image_id, write_id)
+
+    @abc.abstractmethod
+    def add(self, image_id, source, write_id, expected_size=None):
+        """Write an image's data; return a StoredImage.
+
+        ``source`` is a file-like object or an iterable of byte chunks.
+        ``write_id`` names this write (the import task's id) and makes its
+        object unique: two writes of one image never share an object, so
+        the cleanup of one can never delete the data of another.
+
+        Readers never see a partial object: it is written under a
+        temporary name and made visible at its location only once
+        complete. On any error nothing of this write is left behind.
+        """
+
+    @abc.abstractmethod
+    def get(self, location, offset=0, length=None):
+        """Iterate over the bytes at ``location`` (optionally a range)."""
+
+    @abc.abstractmethod
+    def delete(self, location):
+        """Delete the data at ``location``; StoreDataNotFound if absent."""
+
+    @abc.abstractmethod
+    def exists(self, location):
+        """True if ``location`` holds data in this store."""
+
+    @abc.abstractmethod
+    def discard(self, image_id, write_id):
+        """Remove whatever the write ``write_id`` left, complete or not.
+
+        Idempotent. Used by reverts and by the task that takes over an
+        abandoned import, which knows the dead task's id but not how far
+        it got.
+        """

@@ -1,0 +1,161 @@
+"""The ``file`` store: image data as files in a local directory.
+
+A write goes to ``.<image id>.<write id>.partial`` in the store's
+directory, is fsynced and then renamed to ``<image id>.<write id>``:
+rename is atomic, so a reader finds either nothing or the whole image.
+Each write has its own names, so a crashed, failed or preempted write
+can never collide with a later one, and ``discard`` can find what any
+write left by its write id alone.
+"""
+
+import contextlib
+import errno
+import os
+import re
+import urllib.parse
+
+from glance_lite.common import exception
+from glance_lite.common import streaming
+from glance_lite.conf import file_store
+from glance_lite.store import driver
+
+_FULL = (errno.ENOSPC, errno.EDQUOT)
+_FORBIDDEN = (errno.EACCES, errno.EPERM, errno.EROFS)
+_OBJECT_NAME = re.compile(r'^[0-9a-fA-F-]{36}\.[A-Za-z0-9_-]{1,64}$')
+
+
+class FileStore(driver.StoreDriver):
+
+    OPTS = file_store.ALL_OPTS
+
+    def __init__(self, name, conf):
+        super().__init__(name, conf)
+        datadir = (self.conf_group.filesystem_store_datadir or
+                   os.path.join(conf.state_path, 'stores', name))
+        self.datadir = os.path.realpath(datadir)
+        self.chunk_size = self.conf_group.filesystem_store_chunk_size
+        with self._os_errors():
+            os.makedirs(self.datadir, exist_ok=True)
+
+    @contextlib.contextmanager
+    def _os_errors(self, image_id=None, location=None):
+        """Turn OSError into the store errors callers can act on."""
+        try:
+            yield
+        except OSError as e:
+            if e.errno in _FULL:
+                raise exception.StoreFull(
+                    store=self.name, image_id=image_id,
+                    reason=e.strerror) from e
+            if e.errno in _FORBIDDEN:
+                raise exception.StoreForbidden(
+                    store=self.name, reason='%s: %s' % (
+                        e.filename or self.datadir, e.strerror)) from e
+            if e.errno == errno.ENOENT and location is not None:
+                raise exception.StoreDataNotFound(
+                    store=self.name, location=location) from e
+            if e.errno == errno.ENOENT:
+                raise exception.BackendUnavailable(
+                    store=self.name, reason='data directory %s is missing'
+                    % self.datadir) from e
+            raise exception.BackendUnavailable(
+                store=self.name, reason='%s: %s' % (
+                    e.filename or self.datadir, e.strerror)) from e
+
+    def _paths(self, image_id, write_id):
+        name = self.check_ids(image_id, write_id)
+        return (os.path.join(self.datadir, name),
+                os.path.join(self.datadir, '.%s.partial' % name))
+
+    def _path_of(self, location):
+        """The file behind ``location``, refusing anything outside us."""
+        parts = urllib.parse.urlsplit(location)
+        path = os.path.realpath(parts.path)
+        if (parts.scheme != 'file' or parts.netloc
+                or os.path.dirname(path) != self.datadir
+                or not _OBJECT_NAME.match(os.path.basename(path))):
+            raise exception.InvalidLocation(
+                store=self.name, location=location,
+                reason='not an image file of this store (%s)' % self.datadir)
+        return path
+
+    def add(self, image_id, source, write_id, expected_size=None):
+        final_path, partial_path = self._paths(image_id, write_id)
+        stream = streaming.MeasuredStream(
+            streaming.iter_chunks(source, self.chunk_size), self.name,
+            image_id, expected_size=expected_size,
+            size_cap=self.conf.image_size_cap)
+        with self._os_errors(image_id):
+            fd = os.open(partial_path,
+                         os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC,
+                         0o640)
+        try:
+            with self._os_errors(image_id):
+                try:
+                    for chunk in stream:
+                        _write_all(fd, chunk)
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+                os.rename(partial_path, final_path)
+                _fsync_directory(self.datadir)
+        except BaseException:
+            _remove_if_present(partial_path)
+            raise
+        return driver.StoredImage('file://' + final_path, stream.size,
+                                  stream.checksum, stream.os_hash_value)
+
+    def get(self, location, offset=0, length=None):
+        path = self._path_of(location)
+        with self._os_errors(location=location):
+            image_file = open(path, 'rb')
+        image_file.seek(offset)
+        return self._read(image_file, length)
+
+    def _read(self, image_file, length):
+        with image_file:
+            remaining = length
+            while remaining is None or remaining > 0:
+                chunk = image_file.read(self.chunk_size if remaining is None
+                                        else min(self.chunk_size, remaining))
+                if not chunk:
+                    return
+                if remaining is not None:
+                    remaining -= len(chunk)
+                yield chunk
+
+    def delete(self, location):
+        path = self._path_of(location)
+        with self._os_errors(location=location):
+            os.unlink(path)
+
+    def exists(self, location):
+        return os.path.isfile(self._path_of(location))
+
+    def discard(self, image_id, write_id):
+        for path in self._paths(image_id, write_id):
+            with self._os_errors(image_id):
+                _remove_if_present(path)
+
+
+def _write_all(fd, data):
+    """os.write until every byte is written (it may write fewer)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _fsync_directory(path):
+    """Make a rename in ``path`` durable, not only the file's bytes."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _remove_if_present(path):
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
