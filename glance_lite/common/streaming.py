@@ -5,6 +5,7 @@ once; the md5 checksum and sha512 multihash are computed while the bytes
 are being written, so verifying a copy never needs a second read.
 """
 
+from concurrent import futures
 import hashlib
 
 from glance_lite.common import exception
@@ -39,14 +40,25 @@ class MeasuredStream:
         self.size = 0
 
     def __iter__(self):
-        for chunk in self._chunks:
-            if not chunk:
-                continue
-            self.size += len(chunk)
-            self._check_limits()
-            self._md5.update(chunk)
-            self._sha512.update(chunk)
-            yield chunk
+        # md5 runs on a second thread (hashlib releases the GIL on large
+        # buffers), one chunk behind sha512 and the consumer's write, so
+        # on two cores the two digests cost little more than one. Waiting
+        # for the previous md5 update before queueing the next keeps at
+        # most two chunks in memory and the updates in order.
+        with futures.ThreadPoolExecutor(1) as md5_worker:
+            pending_md5 = None
+            for chunk in self._chunks:
+                if not chunk:
+                    continue
+                self.size += len(chunk)
+                self._check_limits()
+                if pending_md5 is not None:
+                    pending_md5.result()
+                pending_md5 = md5_worker.submit(self._md5.update, chunk)
+                self._sha512.update(chunk)
+                yield chunk
+            if pending_md5 is not None:
+                pending_md5.result()
         if (self._expected_size is not None
                 and self.size != self._expected_size):
             self._mismatch()

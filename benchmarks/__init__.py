@@ -1,0 +1,1 @@
+"""Benchmarks of glance-lite; they print figures and assert nothing."""
