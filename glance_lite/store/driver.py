@@ -40,10 +40,11 @@ class StoreDriver(metaclass=abc.ABCMeta):
         self.conf = conf
         self.conf_group = conf[name]
 
-    def check_ids(self, image_id, write_id):
-        """Refuse ids that could reach outside the store when used in a path.
+    def object_name(self, image_id, write_id):
+        """``<image_id>.<write_id>``, the name of one write's object.
 
-        Returns the object name of this write: ``<image_id>.<write_id>``.
+        Refuses ids that could reach outside the store when used in a
+        path or key, so drivers can build names from it safely.
         """
         if not uuidutils.is_uuid_like(image_id):
             raise exception.InvalidLocation(

@@ -63,7 +63,7 @@ class FileStore(driver.StoreDriver):
                     e.filename or self.datadir, e.strerror)) from e
 
     def _paths(self, image_id, write_id):
-        name = self.check_ids(image_id, write_id)
+        name = self.object_name(image_id, write_id)
         return (os.path.join(self.datadir, name),
                 os.path.join(self.datadir, '.%s.partial' % name))
 

@@ -54,10 +54,10 @@ class ChunkStore(driver.StoreDriver):
                 store=self.name, location=location,
                 reason='not a location of this store')
         image_id, _, write_id = parts.path.lstrip('/').partition('.')
-        return self.check_ids(image_id, write_id)
+        return self.object_name(image_id, write_id)
 
     def add(self, image_id, source, write_id, expected_size=None):
-        name = self.check_ids(image_id, write_id)
+        name = self.object_name(image_id, write_id)
         stream = streaming.MeasuredStream(
             streaming.iter_chunks(source, self.chunk_size), self.name,
             image_id, expected_size=expected_size,
@@ -114,7 +114,7 @@ class ChunkStore(driver.StoreDriver):
                 (name,)).fetchone() is not None
 
     def discard(self, image_id, write_id):
-        name = self.check_ids(image_id, write_id)
+        name = self.object_name(image_id, write_id)
         with self._connect() as connection:
             connection.execute('DELETE FROM chunks WHERE object = ?',
                                (name,))
