@@ -3,6 +3,7 @@
 from oslo_config import cfg
 
 from glance_lite.common import exception
+from glance_lite.conf import groups
 
 GROUP = cfg.OptGroup(
     'import',
@@ -41,8 +42,7 @@ ALL_OPTS = [
 
 
 def register_opts(conf):
-    conf.register_group(GROUP)
-    conf.register_opts(ALL_OPTS, group=GROUP)
+    groups.register_group_opts(conf, GROUP, ALL_OPTS)
 
 
 def check_opts(conf):

@@ -7,6 +7,8 @@ Each store also has a group named after it (``[fast]`` for
 
 from oslo_config import cfg
 
+from glance_lite.conf import groups
+
 # The staging area of glance-direct and web-download, and the scratch
 # area of import tasks. They are file stores glance-lite always has;
 # their data directories can be set in groups of these names.
@@ -49,5 +51,4 @@ GLANCE_STORE_OPTS = [
 
 def register_opts(conf):
     conf.register_opts(DEFAULT_OPTS)
-    conf.register_group(GLANCE_STORE_GROUP)
-    conf.register_opts(GLANCE_STORE_OPTS, group=GLANCE_STORE_GROUP)
+    groups.register_group_opts(conf, GLANCE_STORE_GROUP, GLANCE_STORE_OPTS)

@@ -36,6 +36,16 @@ class DefaultsTests(unittest.TestCase):
                 os.environ['XDG_STATE_HOME'] = old
 
 
+class RegistrationTests(unittest.TestCase):
+
+    def test_overrides_stay_in_their_own_configuration(self):
+        first, second = config.make_conf(), config.make_conf()
+        first.set_override('lock_ttl', 600, group='import')
+        first.set_override('default_backend', 'fast', group='glance_store')
+        self.assertEqual(60, second['import'].lock_ttl)
+        self.assertIsNone(second.glance_store.default_backend)
+
+
 class ImportOptionTests(unittest.TestCase):
 
     def test_defaults_pass_the_check(self):
