@@ -11,6 +11,7 @@ from glance_lite.conf import database
 from glance_lite.conf import default
 from glance_lite.conf import import_pipeline
 from glance_lite.conf import stores
+from glance_lite.conf import web_download
 
 CONF = cfg.CONF
 
@@ -25,6 +26,7 @@ def register_opts(conf):
     database.register_opts(conf)
     import_pipeline.register_opts(conf)
     stores.register_opts(conf)
+    web_download.register_opts(conf)
 
 
 register_opts(CONF)

@@ -7,6 +7,7 @@ from glance_lite.conf import default
 from glance_lite.conf import file_store
 from glance_lite.conf import import_pipeline
 from glance_lite.conf import stores
+from glance_lite.conf import web_download
 
 
 def list_opts():
@@ -21,7 +22,8 @@ def list_opts():
         ('DEFAULT', default.ALL_OPTS + stores.DEFAULT_OPTS),
         (stores.GLANCE_STORE_GROUP, stores.GLANCE_STORE_OPTS),
         (import_pipeline.GROUP, import_pipeline.ALL_OPTS),
-    ] + [(name, file_store.ALL_OPTS) for name in stores.RESERVED_STORES]
+    ] + web_download.list_opts() + [
+        (name, file_store.ALL_OPTS) for name in stores.RESERVED_STORES]
 
 
 def set_defaults():

@@ -42,8 +42,10 @@ class RegistrationTests(unittest.TestCase):
         first, second = config.make_conf(), config.make_conf()
         first.set_override('lock_ttl', 600, group='import')
         first.set_override('default_backend', 'fast', group='glance_store')
+        first.set_override('max_redirects', 0, group='web_download')
         self.assertEqual(60, second['import'].lock_ttl)
         self.assertIsNone(second.glance_store.default_backend)
+        self.assertEqual(5, second.web_download.max_redirects)
 
 
 class ImportOptionTests(unittest.TestCase):

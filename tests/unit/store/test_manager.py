@@ -6,6 +6,7 @@ import unittest
 
 from glance_lite.common import exception
 from glance_lite.store import file as file_store
+from glance_lite.store import http as http_store
 from glance_lite.store import manager
 from tests.unit import config
 
@@ -65,10 +66,17 @@ class StoreManagerTests(unittest.TestCase):
                          type(plug).__module__)
         self.assertEqual(4096, plug.chunk_size)
 
+    def test_read_only_http_store_type(self):
+        stores = self.load('fast:file, web:http', 'fast')
+        self.assertIsInstance(stores.get('web'), http_store.HTTPStore)
+        self.assertRaises(exception.StoreForbidden, stores.get('web').add,
+                          'a8f1c7f4-54a7-4a56-93a9-0c5b8e6d2f10',
+                          iter([b'x']), 'task-1')
+
     def test_unknown_type_names_the_entry_and_installed_types(self):
         self.assert_refused(
             "store 'fast' has unknown type 'ceph'; installed store types: "
-            "file, ", 'fast:ceph')
+            "file, http, ", 'fast:ceph')
 
     def test_duplicate_name(self):
         self.assert_refused("store name 'fast' appears more than once",
