@@ -113,6 +113,25 @@ def _insert_for_live_image(table, values, from_=_images):
     return sa.insert(table).from_select(columns, source)
 
 
+def _insert_if_absent(context, table, values):
+    """INSERT ``values`` for a live image unless its unique key exists.
+
+    Returns True if this call inserted the row, False if it existed
+    already; the unique key decides, so of many concurrent callers
+    exactly one gets True. Raises ImageNotFound for a missing or deleted
+    image.
+    """
+    try:
+        with main_context_manager.writer.using(context) as session:
+            inserted = session.execute(
+                _insert_for_live_image(table, values)).rowcount
+    except db_exc.DBDuplicateEntry:
+        return False
+    if not inserted:
+        raise exception.ImageNotFound(image_id=values['image_id'])
+    return True
+
+
 # Images
 
 
@@ -213,17 +232,9 @@ def image_property_set_if_absent(context, image_id, name, value):
     exactly one gets True.
     """
     now = timeutils.utcnow()
-    try:
-        with main_context_manager.writer.using(context) as session:
-            inserted = session.execute(_insert_for_live_image(
-                _properties, {'image_id': image_id, 'name': name,
-                              'value': value, 'created_at': now,
-                              'updated_at': now})).rowcount
-    except db_exc.DBDuplicateEntry:
-        return False
-    if not inserted:
-        raise exception.ImageNotFound(image_id=image_id)
-    return True
+    return _insert_if_absent(context, _properties, {
+        'image_id': image_id, 'name': name, 'value': value,
+        'created_at': now, 'updated_at': now})
 
 
 @_db_operation
@@ -250,18 +261,9 @@ def image_marker_add(context, image_id, marker, element):
     Returns True if added, False if it was already there. Other
     elements, including ones added concurrently, are never touched.
     """
-    try:
-        with main_context_manager.writer.using(context) as session:
-            inserted = session.execute(_insert_for_live_image(
-                _marker_elements, {'image_id': image_id, 'marker': marker,
-                                   'element': element,
-                                   'created_at': timeutils.utcnow()})
-            ).rowcount
-    except db_exc.DBDuplicateEntry:
-        return False
-    if not inserted:
-        raise exception.ImageNotFound(image_id=image_id)
-    return True
+    return _insert_if_absent(context, _marker_elements, {
+        'image_id': image_id, 'marker': marker, 'element': element,
+        'created_at': timeutils.utcnow()})
 
 
 @_db_operation
@@ -308,20 +310,13 @@ def import_lock_acquire(context, image_id, store, task_id, now=None):
     lock = {'image_id': image_id, 'store': store, 'task_id': task_id,
             'acquired_at': now, 'heartbeat_at': now}
     for _attempt in range(_ACQUIRE_ATTEMPTS):
-        try:
-            with main_context_manager.writer.using(context) as session:
-                inserted = session.execute(
-                    _insert_for_live_image(_import_locks, lock)).rowcount
-        except db_exc.DBDuplicateEntry:
-            holder = import_lock_get(context, image_id, store)
-            if holder is None:
-                continue
+        if _insert_if_absent(context, _import_locks, lock):
+            return lock
+        holder = import_lock_get(context, image_id, store)
+        if holder is not None:
             raise exception.ImportLockHeld(
                 image_id=image_id, store=store, task_id=holder['task_id'],
-                heartbeat_at=holder['heartbeat_at']) from None
-        if not inserted:
-            raise exception.ImageNotFound(image_id=image_id)
-        return lock
+                heartbeat_at=holder['heartbeat_at'])
     raise exception.ImportLockHeld(image_id=image_id, store=store,
                                    task_id='(changing hands)',
                                    heartbeat_at=None)
