@@ -102,14 +102,17 @@ def _insert_for_live_image(table, values, from_=_images):
     One INSERT ... SELECT FROM images: its rowcount is 0 when the image
     is missing or deleted, so no separate existence check can go stale.
     ``from_`` may join further rows that must exist for the insert.
+
+    The selected rows are share-locked (FOR SHARE) until we commit, so a
+    concurrent image_destroy waits for us and then sees our row, or
+    commits first and our INSERT finds the image deleted: nothing can be
+    added to an image behind its deletion's back.
     """
     columns = list(values)
     source = sa.select(
         *[sa.literal(values[c], table.c[c].type) for c in columns]
-    ).select_from(from_).where(_live_image(values['image_id']))
-    if from_ is not _images:
-        # Hold the joined rows still until we commit (FOR SHARE).
-        source = source.with_for_update(read=True)
+    ).select_from(from_).where(
+        _live_image(values['image_id'])).with_for_update(read=True)
     return sa.insert(table).from_select(columns, source)
 
 
@@ -177,6 +180,12 @@ def image_destroy(context, image_id):
     One conditional UPDATE, so of two concurrent deletes one succeeds
     and the other is told the image is gone. Every primitive that adds
     to an image checks in its own statement that it is not deleted.
+
+    The image's import locks are dropped in the same transaction, so a
+    running import learns at its next heartbeat that it must stop and
+    remove what it wrote. Returns what the caller must clean up:
+    ``locations`` (whose data to delete) and ``import_locks`` (the
+    interrupted writes, by store and task).
     """
     now = timeutils.utcnow()
     with main_context_manager.writer.using(context) as session:
@@ -184,8 +193,19 @@ def image_destroy(context, image_id):
             _live_image(image_id)).values(
                 status='deleted', deleted=True, deleted_at=now,
                 updated_at=now)).rowcount
-    if not deleted:
-        raise exception.ImageNotFound(image_id=image_id)
+        if not deleted:
+            raise exception.ImageNotFound(image_id=image_id)
+        leftovers = {
+            'locations': [dict(row) for row in session.execute(
+                sa.select(_locations).where(
+                    _locations.c.image_id == image_id)).mappings()],
+            'import_locks': [dict(row) for row in session.execute(
+                sa.select(_import_locks).where(
+                    _import_locks.c.image_id == image_id)).mappings()],
+        }
+        session.execute(sa.delete(_import_locks).where(
+            _import_locks.c.image_id == image_id))
+    return leftovers
 
 
 @_db_operation
@@ -217,7 +237,28 @@ def image_get(context, image_id):
             sa.select(_locations)
             .where(_locations.c.image_id == image_id)
             .order_by(_locations.c.id)).mappings()]
+        # Derived, not stored: a store is being imported to exactly
+        # while an import lock for it exists, so this can never leak.
+        image['importing_to_stores'] = list(session.execute(
+            sa.select(_import_locks.c.store)
+            .where(_import_locks.c.image_id == image_id)
+            .order_by(_import_locks.c.store)).scalars())
     return image
+
+
+@_db_operation
+def image_status_transition(context, image_id, from_statuses, to_status):
+    """Move the image to ``to_status`` only from one of ``from_statuses``.
+
+    Returns True if this call made the change. Of concurrent callers
+    wanting the same transition, exactly one succeeds.
+    """
+    with main_context_manager.writer.using(context) as session:
+        return session.execute(sa.update(_images).where(
+            _live_image(image_id),
+            _images.c.status.in_(from_statuses)).values(
+                status=to_status,
+                updated_at=timeutils.utcnow())).rowcount == 1
 
 
 # Scalar properties
@@ -369,12 +410,49 @@ def import_lock_release(context, image_id, store, task_id):
             _import_locks.c.task_id == task_id)).rowcount == 1
 
 
+@_db_operation
+def import_lock_release_all(context, image_id, task_id):
+    """Drop every lock ``task_id`` holds on the image; how many it held."""
+    with main_context_manager.writer.using(context) as session:
+        return session.execute(sa.delete(_import_locks).where(
+            _import_locks.c.image_id == image_id,
+            _import_locks.c.task_id == task_id)).rowcount
+
+
+@_db_operation
+def import_finish(context, image_id, task_id, stores, activation=None):
+    """End an import: activate the image and release its locks, together.
+
+    With ``activation`` (the measured size, checksum, os_hash_algo and
+    os_hash_value) a first import's image goes from importing to active
+    in the same transaction that releases ``task_id``'s locks of
+    ``stores``: whoever sees the image active also sees those stores
+    free for the next import. Raises ImageNotFound if the image was
+    deleted or is no longer importing.
+    """
+    now = timeutils.utcnow()
+    with main_context_manager.writer.using(context) as session:
+        if activation is not None:
+            activated = session.execute(sa.update(_images).where(
+                _live_image(image_id),
+                _images.c.status == 'importing').values(
+                    status='active', updated_at=now,
+                    **activation)).rowcount
+            if not activated:
+                raise exception.ImageNotFound(image_id=image_id)
+        session.execute(sa.delete(_import_locks).where(
+            _import_locks.c.image_id == image_id,
+            _import_locks.c.task_id == task_id,
+            _import_locks.c.store.in_(stores)))
+
+
 # Locations
 
 
 @_db_operation
-def image_location_add(context, image_id, store, url, lock_task_id=None):
-    """Record a copy of the image in ``store``.
+def image_location_add(context, image_id, store, url, lock_task_id=None,
+                       size=None, checksum=None, os_hash_value=None):
+    """Record a copy of the image in ``store``, with what was measured.
 
     Raises LocationExists if the image already has a location there.
     With ``lock_task_id`` the row is inserted only while that task owns
@@ -384,7 +462,9 @@ def image_location_add(context, image_id, store, url, lock_task_id=None):
     """
     now = timeutils.utcnow()
     values = {'image_id': image_id, 'store': store, 'url': url,
-              'status': 'active', 'created_at': now, 'updated_at': now}
+              'status': 'active', 'size': size, 'checksum': checksum,
+              'os_hash_value': os_hash_value, 'created_at': now,
+              'updated_at': now}
     from_ = _images
     if lock_task_id is not None:
         from_ = _images.join(_import_locks, sa.and_(
@@ -404,6 +484,20 @@ def image_location_add(context, image_id, store, url, lock_task_id=None):
         raise exception.ImportLockLost(image_id=image_id, store=store,
                                        task_id=lock_task_id)
     raise exception.ImageNotFound(image_id=image_id)
+
+
+@_db_operation
+def image_location_remove(context, image_id, store, url):
+    """Forget the location of ``store`` if it is still ``url``.
+
+    Returns True if this call removed it; a location another task has
+    put there since is left alone.
+    """
+    with main_context_manager.writer.using(context) as session:
+        return session.execute(sa.delete(_locations).where(
+            _locations.c.image_id == image_id,
+            _locations.c.store == store,
+            _locations.c.url == url)).rowcount == 1
 
 
 def _image_is_live(context, image_id):
@@ -432,6 +526,33 @@ def task_create(context, values):
     with main_context_manager.writer.using(context) as session:
         session.execute(sa.insert(_tasks).values(**task))
     return task_get(context, task['id'])
+
+
+@_db_operation
+def task_update(context, task_id, values, from_statuses=None):
+    """Update a task; with ``from_statuses``, only from one of those.
+
+    Returns True if the task was updated. The condition lets a task that
+    has ended (say, marked failed when its lock was taken over) never be
+    brought back to life by a late update from its old worker.
+    """
+    conditions = [_tasks.c.id == task_id]
+    if from_statuses is not None:
+        conditions.append(_tasks.c.status.in_(from_statuses))
+    with main_context_manager.writer.using(context) as session:
+        return session.execute(sa.update(_tasks).where(*conditions).values(
+            updated_at=timeutils.utcnow(), **values)).rowcount == 1
+
+
+@_db_operation
+def task_list_for_image(context, image_id):
+    """The image's tasks, oldest first."""
+    with main_context_manager.reader.using(context) as session:
+        return [dict(row) for row in session.execute(
+            sa.select(_tasks).where(
+                _tasks.c.image_id == image_id,
+                _tasks.c.deleted == sa.false())
+            .order_by(_tasks.c.created_at, _tasks.c.id)).mappings()]
 
 
 @_db_operation

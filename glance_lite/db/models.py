@@ -111,6 +111,9 @@ class ImageLocation(Base):
     store = sa.Column(sa.String(255), nullable=False)
     url = sa.Column(sa.Text, nullable=False)
     status = sa.Column(sa.String(30), nullable=False)
+    size = sa.Column(sa.BigInteger)
+    checksum = sa.Column(sa.String(32))
+    os_hash_value = sa.Column(sa.String(128))
     created_at = sa.Column(Timestamp, nullable=False)
     updated_at = sa.Column(Timestamp)
 

@@ -37,9 +37,9 @@ class ManageDbTests(db_base.DbTestCase):
         for _ in range(2):  # a second sync finds nothing to do
             synced = self.manage('db', 'sync')
             self.assertEqual(0, synced.returncode, synced.stderr)
-            self.assertIn('revision 0001_initial', synced.stdout)
+            self.assertIn('revision 0002_location_digests', synced.stdout)
 
-        self.assertEqual('0001_initial',
+        self.assertEqual('0002_location_digests',
                          self.manage('db', 'version').stdout.strip())
         self.assertTrue(TABLES <= set(sa.inspect(
             self.engine).get_table_names()))
@@ -72,7 +72,7 @@ class EmbeddedDefaultTests(unittest.TestCase):
         started = self.runner.run('glance-lite-api')
         self.assertTrue(os.path.isfile(self.database), started.stderr)
         version = self.runner.run('glance-lite-manage', 'db', 'version')
-        self.assertEqual('0001_initial', version.stdout.strip())
+        self.assertEqual('0002_location_digests', version.stdout.strip())
         # Until the HTTP server exists, start-up says so and fails.
         self.assertEqual(1, started.returncode)
         self.assertIn('not implemented yet', started.stderr)

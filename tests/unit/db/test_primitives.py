@@ -308,6 +308,124 @@ class TaskTests(base.DbTestCase):
                           self.context, 'no-such-task')
 
 
+class ImportLifecyclePrimitiveTests(base.DbTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.image_id = self.create_image(status='importing')['id']
+
+    def image(self):
+        return db_api.image_get(self.context, self.image_id)
+
+    def test_status_transition_only_from_expected_statuses(self):
+        self.assertFalse(db_api.image_status_transition(
+            self.context, self.image_id, ['queued', 'uploading'], 'active'))
+        self.assertEqual('importing', self.image()['status'])
+        self.assertTrue(db_api.image_status_transition(
+            self.context, self.image_id, ['importing'], 'queued'))
+        self.assertEqual('queued', self.image()['status'])
+
+    def test_importing_to_stores_is_derived_from_locks(self):
+        for store in ('slow', 'fast'):
+            db_api.import_lock_acquire(self.context, self.image_id, store,
+                                       'task-1')
+        self.assertEqual(['fast', 'slow'],
+                         self.image()['importing_to_stores'])
+        db_api.import_lock_release(self.context, self.image_id, 'fast',
+                                   'task-1')
+        self.assertEqual(['slow'], self.image()['importing_to_stores'])
+
+    def test_finish_activates_and_unlocks_together(self):
+        for store in ('fast', 'slow'):
+            db_api.import_lock_acquire(self.context, self.image_id, store,
+                                       'task-1')
+        db_api.import_lock_acquire(self.context, self.image_id, 'other',
+                                   'task-2')
+        activation = {'size': 5, 'checksum': 'c' * 32,
+                      'os_hash_algo': 'sha512', 'os_hash_value': 'h' * 128}
+        db_api.import_finish(self.context, self.image_id, 'task-1',
+                             ['fast', 'slow'], activation)
+        image = self.image()
+        self.assertEqual('active', image['status'])
+        self.assertEqual(5, image['size'])
+        self.assertEqual('h' * 128, image['os_hash_value'])
+        # Only task-1's locks went; task-2's lock is untouched.
+        self.assertEqual(['other'], image['importing_to_stores'])
+
+    def test_failed_activation_releases_nothing(self):
+        db_api.import_lock_acquire(self.context, self.image_id, 'fast',
+                                   'task-1')
+        db_api.image_status_transition(self.context, self.image_id,
+                                       ['importing'], 'queued')
+        self.assertRaises(exception.ImageNotFound, db_api.import_finish,
+                          self.context, self.image_id, 'task-1', ['fast'],
+                          {'size': 1})
+        self.assertEqual('queued', self.image()['status'])
+        self.assertEqual(['fast'], self.image()['importing_to_stores'])
+
+    def test_destroy_drops_locks_and_reports_leftovers(self):
+        db_api.import_lock_acquire(self.context, self.image_id, 'fast',
+                                   'task-1')
+        db_api.image_location_add(self.context, self.image_id, 'slow',
+                                  'file:///slow/x', size=3)
+        leftovers = db_api.image_destroy(self.context, self.image_id)
+        self.assertEqual([('slow', 'file:///slow/x', 3)],
+                         [(loc['store'], loc['url'], loc['size'])
+                          for loc in leftovers['locations']])
+        self.assertEqual([('fast', 'task-1')],
+                         [(lock['store'], lock['task_id'])
+                          for lock in leftovers['import_locks']])
+        # The importer learns at its next heartbeat.
+        self.assertRaises(exception.ImportLockLost,
+                          db_api.import_lock_heartbeat, self.context,
+                          self.image_id, 'fast', 'task-1')
+        self.assertRaises(exception.ImageNotFound, db_api.image_location_add,
+                          self.context, self.image_id, 'fast', 'file:///f')
+
+    def test_location_remove_only_if_still_ours(self):
+        db_api.image_location_add(self.context, self.image_id, 'fast',
+                                  'file:///mine')
+        self.assertFalse(db_api.image_location_remove(
+            self.context, self.image_id, 'fast', 'file:///theirs'))
+        self.assertTrue(db_api.image_location_remove(
+            self.context, self.image_id, 'fast', 'file:///mine'))
+        self.assertEqual([], self.image()['locations'])
+
+    def test_release_all_of_one_task(self):
+        for store, task in [('a', 'task-1'), ('b', 'task-1'),
+                            ('c', 'task-2')]:
+            db_api.import_lock_acquire(self.context, self.image_id, store,
+                                       task)
+        self.assertEqual(2, db_api.import_lock_release_all(
+            self.context, self.image_id, 'task-1'))
+        self.assertEqual(['c'], self.image()['importing_to_stores'])
+
+
+class TaskUpdateTests(base.DbTestCase):
+
+    def test_update_from_expected_status_only(self):
+        task = db_api.task_create(self.context, {
+            'type': 'api_image_import', 'image_id': 'img', 'input': {}})
+        self.assertTrue(db_api.task_update(
+            self.context, task['id'], {'status': 'failure',
+                                       'message': 'lock taken over'},
+            from_statuses=['pending', 'processing']))
+        self.assertFalse(db_api.task_update(
+            self.context, task['id'], {'status': 'success'},
+            from_statuses=['pending', 'processing']))
+        fetched = db_api.task_get(self.context, task['id'])
+        self.assertEqual(('failure', 'lock taken over'),
+                         (fetched['status'], fetched['message']))
+
+    def test_list_for_image(self):
+        ids = [db_api.task_create(self.context, {
+            'type': 'api_image_import', 'image_id': image_id,
+            'input': {}})['id'] for image_id in ('img', 'other', 'img')]
+        self.assertEqual([ids[0], ids[2]], [
+            t['id'] for t in db_api.task_list_for_image(self.context,
+                                                        'img')])
+
+
 class ImageTestsMySQL(ImageTests):
     FIXTURE = base.MySQLFixture
 
@@ -353,4 +471,20 @@ class TaskTestsMySQL(TaskTests):
 
 
 class TaskTestsPostgreSQL(TaskTests):
+    FIXTURE = base.PostgreSQLFixture
+
+
+class ImportLifecyclePrimitiveTestsMySQL(ImportLifecyclePrimitiveTests):
+    FIXTURE = base.MySQLFixture
+
+
+class ImportLifecyclePrimitiveTestsPostgreSQL(ImportLifecyclePrimitiveTests):
+    FIXTURE = base.PostgreSQLFixture
+
+
+class TaskUpdateTestsMySQL(TaskUpdateTests):
+    FIXTURE = base.MySQLFixture
+
+
+class TaskUpdateTestsPostgreSQL(TaskUpdateTests):
     FIXTURE = base.PostgreSQLFixture
