@@ -126,3 +126,22 @@ class UnknownStore(GlanceLiteException):
 class UrlRefused(GlanceLiteException):
     msg_fmt = 'URL %(url)s refused: %(rule)s'
     code = 400
+
+
+class InvalidImportRequest(GlanceLiteException):
+    msg_fmt = 'Invalid import request for image %(image_id)s: %(reason)s'
+    code = 400
+
+
+class ImportConflict(Conflict):
+    msg_fmt = 'Image %(image_id)s cannot be imported now: %(reason)s'
+
+
+class CopyVerificationFailed(StoreError):
+    msg_fmt = ('The copy of image %(image_id)s written to store %(store)s '
+               'is %(actual_size)s bytes with sha512 %(actual_hash)s, but '
+               'the image is %(size)s bytes with sha512 %(os_hash_value)s.')
+
+
+class ImportFailed(GlanceLiteException):
+    msg_fmt = 'Import of image %(image_id)s failed in every store: %(reason)s'

@@ -11,10 +11,10 @@ GROUP = cfg.OptGroup(
     help='How imports lock their target stores and how many run at once.')
 
 ALL_OPTS = [
-    cfg.IntOpt(
+    cfg.FloatOpt(
         'heartbeat_interval',
-        default=5,
-        min=1,
+        default=5.0,
+        min=0.1,
         help='Seconds between two refreshes of an import lock heartbeat '
              'while image data moves. Each refresh is one small UPDATE; '
              'a shorter interval lets a dead importer be detected sooner '
@@ -56,5 +56,5 @@ def check_opts(conf):
     if group.lock_ttl < 3 * group.heartbeat_interval:
         raise exception.InvalidConfiguration(
             reason='[import] lock_ttl (%d) must be at least three times '
-                   '[import] heartbeat_interval (%d)' % (
+                   '[import] heartbeat_interval (%g)' % (
                        group.lock_ttl, group.heartbeat_interval))

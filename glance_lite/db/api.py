@@ -247,6 +247,32 @@ def image_get(context, image_id):
 
 
 @_db_operation
+def image_update(context, image_id, values, properties=None):
+    """Change only the given fields and custom properties of an image.
+
+    One UPDATE of exactly the columns in ``values`` (never a whole row
+    read earlier), and per property one UPDATE, or one INSERT if it is
+    new: edits of other fields or properties made meanwhile, by a user
+    or an import, are kept. Raises ImageNotFound.
+    """
+    now = timeutils.utcnow()
+    with main_context_manager.writer.using(context) as session:
+        if not session.execute(sa.update(_images).where(
+                _live_image(image_id)).values(
+                    updated_at=now, **values)).rowcount:
+            raise exception.ImageNotFound(image_id=image_id)
+        for name, value in (properties or {}).items():
+            if not session.execute(sa.update(_properties).where(
+                    _properties.c.image_id == image_id,
+                    _properties.c.name == name).values(
+                        value=value, updated_at=now)).rowcount:
+                session.execute(sa.insert(_properties).values(
+                    image_id=image_id, name=name, value=value,
+                    created_at=now, updated_at=now))
+    return image_get(context, image_id)
+
+
+@_db_operation
 def image_status_transition(context, image_id, from_statuses, to_status):
     """Move the image to ``to_status`` only from one of ``from_statuses``.
 

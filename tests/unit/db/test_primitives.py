@@ -40,6 +40,19 @@ class ImageTests(base.DbTestCase):
             db_api.image_create(self.context, {'id': image['id']})
         self.assertIn(image['id'], str(caught.exception))
 
+    def test_update_changes_only_what_it_names(self):
+        image = db_api.image_create(self.context, {'name': 'a'},
+                                    properties={'keep': '1', 'change': 'x'})
+        db_api.image_update(self.context, image['id'], {'min_ram': 512},
+                            properties={'change': 'y', 'new': 'z'})
+        fetched = db_api.image_get(self.context, image['id'])
+        self.assertEqual(('a', 512, 'queued'), (
+            fetched['name'], fetched['min_ram'], fetched['status']))
+        self.assertEqual({'keep': '1', 'change': 'y', 'new': 'z'},
+                         fetched['properties'])
+        self.assertRaises(exception.ImageNotFound, db_api.image_update,
+                          self.context, 'no-such-image', {'name': 'b'})
+
     def test_destroy_once(self):
         image = self.create_image()
         db_api.image_destroy(self.context, image['id'])

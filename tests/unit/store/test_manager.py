@@ -62,7 +62,7 @@ class StoreManagerTests(unittest.TestCase):
         stores = self.load('fast:file, plug:sqlite_chunks', 'plug',
                            '[plug]', 'chunk_store_chunk_size = 4096')
         plug = stores.get('plug')
-        self.assertEqual('glance_lite_chunk_store',
+        self.assertEqual('glance_lite_test_stores.chunks',
                          type(plug).__module__)
         self.assertEqual(4096, plug.chunk_size)
 
@@ -76,7 +76,7 @@ class StoreManagerTests(unittest.TestCase):
     def test_unknown_type_names_the_entry_and_installed_types(self):
         self.assert_refused(
             "store 'fast' has unknown type 'ceph'; installed store types: "
-            "file, http, ", 'fast:ceph')
+            "corrupting_file, file, http, ", 'fast:ceph')
 
     def test_duplicate_name(self):
         self.assert_refused("store name 'fast' appears more than once",
