@@ -349,11 +349,14 @@ class RemoteData:
         received = 0
         try:
             while True:
-                # Never read more than one byte past the cap.
+                # Never read more than one byte past the cap. read1 hands
+                # over what has arrived instead of waiting for a whole
+                # chunk, so a slow but steady server still lets the
+                # caller heartbeat its import locks between chunks.
                 wanted = min(chunk_size, self._size_cap - received + 1)
                 with self._client.errors(
                         'reading from host %s' % self._target.host):
-                    chunk = self._response.read(wanted)
+                    chunk = self._response.read1(wanted)
                 if not chunk:
                     break
                 received += len(chunk)
