@@ -1,0 +1,375 @@
+"""The import pipeline under concurrency and failure, in one process.
+
+Multi-process scenarios (a thousand racing requests, a killed importer)
+are in test_processes.py.
+"""
+
+import contextlib
+import errno
+import http.server
+import os
+import threading
+import time
+
+import fixtures
+
+from glance_lite.common import exception
+from glance_lite.db import api as db_api
+from glance_lite.imports import flow
+from glance_lite.imports import tasks
+from tests.unit import config
+from tests.unit.imports import base
+
+DATA = os.urandom(300_000)
+# About 2.5 s through the throttled store: long enough to act mid-copy.
+BIG = os.urandom(50 * base.CHUNK)
+FAILED = tasks.FAILED_IMPORT_MARKER
+
+
+class InjectedFailure(Exception):
+    pass
+
+
+class ScenarioTests(base.ImportTestCase, fixtures.TestWithFixtures):
+
+    def copy(self, image_id, *stores, **kwargs):
+        return self.service.import_image(self.context, image_id,
+                                         'copy-image', stores=list(stores),
+                                         **kwargs)
+
+    def wait_for_partial_file(self, store):
+        self.wait_for(lambda: any(name.endswith('.partial')
+                                  for name in self.store_files(store)),
+                      what='a partial file in %s' % store)
+
+    def stores_of(self, image_id):
+        return [loc['store'] for loc in self.image(image_id)['locations']]
+
+    def test_seed_1_concurrent_copies_to_two_stores(self):
+        image_id = self.active_image(DATA)
+        barrier = threading.Barrier(2)
+        accepted = {}
+
+        def copy_to(store):
+            barrier.wait()
+            accepted[store] = self.copy(image_id, store)
+
+        threads = [threading.Thread(target=copy_to, args=(store,))
+                   for store in ('slow', 'common')]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        for store in ('slow', 'common'):
+            self.assertEqual('success', self.wait_for_task(
+                accepted[store]['id'])['status'])
+        image = self.image(image_id)
+        self.assertEqual(['common', 'fast', 'slow'],
+                         sorted(self.stores_of(image_id)))
+        self.assertEqual([], image['importing_to_stores'])
+        self.assertEqual({}, image['markers'])
+        self.assertEqual([], self.store_files(base.STAGING))
+        self.assert_nothing_orphaned(image_id)
+
+    def test_seed_2_partial_first_import_while_another_caller_copies(self):
+        image_id = self.staged_image(DATA)
+        first = self.service.import_image(
+            self.context, image_id, 'glance-direct',
+            stores=['fast', 'corrupt'], all_stores_must_succeed=False)
+        refusals = []
+
+        def copy_when_possible():
+            while True:
+                try:
+                    return self.copy(image_id, 'slow')
+                except exception.ImportConflict as refused:
+                    refusals.append(str(refused))
+                    time.sleep(0.01)
+
+        second = copy_when_possible()
+        self.assertEqual('success',
+                         self.wait_for_task(first['id'])['status'])
+        self.assertEqual('success',
+                         self.wait_for_task(second['id'])['status'])
+        self.assertTrue(all('needs an active image' in refusal
+                            for refusal in refusals), refusals)
+        self.assertEqual(
+            {'stores_succeeded': ['fast'], 'stores_failed': ['corrupt']},
+            db_api.task_get(self.context, first['id'])['result'])
+        image = self.image(image_id)
+        self.assertEqual('active', image['status'])
+        self.assertEqual(['fast', 'slow'], sorted(self.stores_of(image_id)))
+        self.assertEqual({FAILED: ['corrupt']}, image['markers'])
+        self.assertEqual([], image['importing_to_stores'])
+        self.assertEqual([], self.store_files('corrupt'))
+        self.assertEqual([], self.store_files(base.STAGING))
+        self.assert_nothing_orphaned(image_id)
+
+    def failing_step(self, step_name, after):
+        """A fixture making flow step ``step_name`` raise InjectedFailure.
+
+        With ``after`` the step's real work is done first, so its revert
+        has something to undo. Use it as a context manager.
+        """
+        cls = next(task_class for task_class in (
+            tasks.ClaimLocks, tasks.UseStagedData, tasks.UseExistingCopy,
+            tasks.ImportToStore, tasks.VerifyLocks, tasks.SetLocations,
+            tasks.Finish) if step_name.startswith(task_class.__name__))
+        real_execute = cls.execute
+
+        def failing_execute(task, *args, **kwargs):
+            if task.name != step_name:
+                return real_execute(task, *args, **kwargs)
+            if after:
+                real_execute(task, *args, **kwargs)
+            raise InjectedFailure('injected into %s' % step_name)
+
+        return fixtures.MonkeyPatch(
+            '%s.%s.execute' % (tasks.__name__, cls.__name__),
+            failing_execute)
+
+    def assert_reverted(self, image_id, before, task, failed_store=None):
+        self.assertEqual('failure', task['status'])
+        after = self.snapshot(image_id)
+        markers = after[0].pop('markers')
+        before[0].pop('markers')
+        self.assertEqual(before, after)
+        expected = {FAILED: [failed_store]} if failed_store else {}
+        self.assertEqual(expected, markers)
+
+    def test_revert_at_every_step_of_glance_direct(self):
+        steps = ['ClaimLocks', 'UseStagedData', 'ImportToStore_fast',
+                 'ImportToStore_slow', 'VerifyLocks', 'SetLocations']
+        for step in steps:
+            for after in (False, True):
+                with self.subTest(step=step, after=after):
+                    image_id = self.staged_image(DATA)
+                    before = self.snapshot(image_id)
+                    with self.failing_step(step, after):
+                        task = self.service.import_image(
+                            self.context, image_id, 'glance-direct',
+                            stores=['fast', 'slow'])
+                        task = self.wait_for_task(task['id'])
+                    self.assertIn('injected into %s' % step, task['message'])
+                    failed = (step.split('_', 1)[1]
+                              if step.startswith('ImportToStore') else None)
+                    self.assert_reverted(image_id, before, task, failed)
+                    self.assertEqual('uploading',
+                                     self.image(image_id)['status'])
+
+    def test_revert_at_every_step_of_copy_image(self):
+        image_id = self.active_image(DATA)
+        steps = ['ClaimLocks', 'UseExistingCopy', 'ImportToStore_slow',
+                 'ImportToStore_common', 'VerifyLocks', 'SetLocations',
+                 'Finish']
+        for step in steps:
+            for after in (False, True) if step != 'Finish' else (False,):
+                with self.subTest(step=step, after=after):
+                    before = self.snapshot(image_id)
+                    with self.failing_step(step, after):
+                        task = self.wait_for_task(self.copy(
+                            image_id, 'slow', 'common')['id'])
+                    self.assertIn('injected into %s' % step, task['message'])
+                    failed = (step.split('_', 1)[1]
+                              if step.startswith('ImportToStore') else None)
+                    self.assert_reverted(image_id, before, task, failed)
+                    db_api.image_marker_remove(self.context, image_id,
+                                               FAILED, failed)
+
+    def test_revert_when_the_store_fails_mid_write(self):
+        image_id = self.staged_image(DATA)
+        before = self.snapshot(image_id)
+        real_write = os.write
+        written = [0]
+
+        def write_until_full(fd, data):
+            if written[0] + len(data) > 100_000:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            written[0] += len(data)
+            return real_write(fd, data)
+
+        with fixtures.MonkeyPatch('os.write', write_until_full):
+            task = self.wait_for_task(self.service.import_image(
+                self.context, image_id, 'glance-direct',
+                stores=['fast'])['id'])
+        self.assertIn('Store fast has no space left', task['message'])
+        self.assert_reverted(image_id, before, task, 'fast')
+
+    def test_engine_error_still_releases_everything(self):
+        image_id = self.staged_image(DATA)
+        before = self.snapshot(image_id)
+
+        def broken_flow(job):
+            raise InjectedFailure('no engine today')
+
+        with fixtures.MonkeyPatch('%s.build_import_flow' % flow.__name__,
+                                  broken_flow):
+            task = self.wait_for_task(self.service.import_image(
+                self.context, image_id, 'glance-direct')['id'])
+        self.assertEqual('no engine today', task['message'])
+        self.assert_reverted(image_id, before, task)
+
+    def test_corrupt_copy_never_becomes_a_location(self):
+        image_id = self.active_image(DATA)
+        task = self.wait_for_task(self.copy(image_id, 'corrupt')['id'])
+        self.assertEqual('failure', task['status'])
+        self.assertIn('written to store corrupt is 300000 bytes with sha512',
+                      task['message'])
+        image = self.image(image_id)
+        self.assertEqual(['fast'], self.stores_of(image_id))
+        self.assertEqual('active', image['status'])
+        self.assertEqual({FAILED: ['corrupt']}, image['markers'])
+        self.assertEqual([], self.store_files('corrupt'))
+
+    def test_later_success_clears_the_failed_marker(self):
+        image_id = self.active_image(DATA)
+        db_api.image_marker_add(self.context, image_id, FAILED, 'slow')
+        self.wait_for_task(self.copy(image_id, 'slow')['id'])
+        self.assertEqual({}, self.image(image_id)['markers'])
+
+    def test_edits_made_during_a_copy_survive_it(self):
+        image_id = self.active_image(BIG)
+        for make_it_fail in (True, False):
+            with self.subTest(make_it_fail=make_it_fail):
+                failing = (self.failing_step('Finish', after=False)
+                           if make_it_fail else contextlib.nullcontext())
+                with failing:
+                    task = self.copy(image_id, 'throttled')
+                    self.wait_for_partial_file('throttled')
+                    db_api.image_update(
+                        self.context, image_id,
+                        {'name': 'renamed-%s' % make_it_fail,
+                         'min_ram': 1024},
+                        properties={'os_distro': 'edited'})
+                    task = self.wait_for_task(task['id'])
+                self.assertEqual('failure' if make_it_fail else 'success',
+                                 task['status'])
+                image = self.image(image_id)
+                self.assertEqual('renamed-%s' % make_it_fail, image['name'])
+                self.assertEqual(1024, image['min_ram'])
+                self.assertEqual({'os_distro': 'edited'},
+                                 image['properties'])
+                self.assertEqual('active', image['status'])
+
+    def test_delete_during_copy(self):
+        image_id = self.active_image(BIG)
+        task = self.copy(image_id, 'throttled')
+        self.wait_for_partial_file('throttled')
+        self.service.delete_image(self.context, image_id)
+        # Delete did not wait for the copy to end.
+        self.assertEqual('processing',
+                         db_api.task_get(self.context, task['id'])['status'])
+        self.assertEqual('failure', self.wait_for_task(task['id'])['status'])
+        self.assertEqual({store: [] for store in self.all_store_files()},
+                         self.all_store_files())
+
+    def test_delete_during_glance_direct(self):
+        image_id = self.staged_image(BIG)
+        task = self.service.import_image(self.context, image_id,
+                                         'glance-direct',
+                                         stores=['fast', 'throttled'])
+        self.wait_for_partial_file('throttled')
+        self.service.delete_image(self.context, image_id)
+        self.assertEqual('processing',
+                         db_api.task_get(self.context, task['id'])['status'])
+        self.assertEqual('failure', self.wait_for_task(task['id'])['status'])
+        self.assertEqual({store: [] for store in self.all_store_files()},
+                         self.all_store_files())
+
+    def test_preempted_live_task_stops_at_its_next_heartbeat(self):
+        image_id = self.active_image(BIG * 4)  # about 10 s to copy
+        task = self.copy(image_id, 'throttled')
+        self.wait_for_partial_file('throttled')
+        far_future = db_api.import_lock_get(
+            self.context, image_id, 'throttled')['heartbeat_at'].replace(
+                year=2999)
+        self.assertTrue(db_api.import_lock_take_over(
+            self.context, image_id, 'throttled', task['id'], 'intruder',
+            stale_before=far_future))
+        taken_over_at = time.monotonic()
+        task = self.wait_for_task(task['id'])
+        stopped_after = time.monotonic() - taken_over_at
+        self.assertEqual('failure', task['status'])
+        self.assertIn('no longer holds the import lock', task['message'])
+        # It stopped at a heartbeat, long before its copy would end.
+        self.assertLess(stopped_after, 5)
+        self.assertEqual([], self.store_files('throttled'))
+        self.assertEqual('intruder', db_api.import_lock_get(
+            self.context, image_id, 'throttled')['task_id'])
+        self.assertEqual(['fast'], self.stores_of(image_id))
+
+    def test_a_store_is_free_the_moment_the_image_is_active(self):
+        image_id = self.staged_image(DATA)
+        self.service.import_image(self.context, image_id, 'glance-direct',
+                                  stores=['fast', 'corrupt'],
+                                  all_stores_must_succeed=False)
+        self.wait_for(lambda: self.image(image_id)['status'] == 'active',
+                      what='activation')
+        # The failed store's lock went in the activating transaction.
+        task = self.copy(image_id, 'corrupt')
+        self.assertEqual('pending', task['status'])
+        self.wait_for_task(task['id'])
+
+    def test_staging_heartbeats_keep_a_slow_download_locked(self):
+        server = SlowServer(chunks=20, pause=0.25)  # about 5 s > TTL
+        self.addCleanup(server.stop)
+        conf = config.make_conf(*base.config_lines(
+            self.state_path, '[import_filtering_opts]',
+            'allowed_hosts = 127.0.0.1', 'allowed_ports = %d' % server.port))
+        service = base.build_service(conf)
+        self.addCleanup(service.executor.shutdown, 60)
+        image_id = self.create_image()['id']
+        url = 'http://127.0.0.1:%d/image' % server.port
+        task = service.import_image(self.context, image_id, 'web-download',
+                                    uri=url)
+        time.sleep(base.LOCK_TTL + 1)
+        with self.assertRaises(exception.ImportLockHeld) as caught:
+            service.import_image(self.context, image_id, 'web-download',
+                                 uri=url)
+        self.assertIn(task['id'], str(caught.exception))
+        task = self.wait_for_task(task['id'])
+        self.assertEqual('success', task['status'], task['message'])
+        image = self.image(image_id)
+        self.assertEqual(('active', server.size),
+                         (image['status'], image['size']))
+        self.assertEqual([], self.store_files(base.STAGING))
+        self.assert_nothing_orphaned(image_id)
+
+
+class SlowServer:
+    """An HTTP server on 127.0.0.1 that sends its body slowly."""
+
+    def __init__(self, chunks, pause):
+        payload = os.urandom(base.CHUNK)
+        self.size = chunks * len(payload)
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(handler):
+                handler.send_response(200)
+                handler.send_header('Content-Length', str(self.size))
+                handler.end_headers()
+                for _ in range(chunks):
+                    time.sleep(pause)
+                    handler.wfile.write(payload)
+
+            def log_message(handler, *args):
+                pass
+
+        self._server = http.server.ThreadingHTTPServer(('127.0.0.1', 0),
+                                                       Handler)
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever,
+                                        daemon=True)
+        self._thread.start()
+
+    def stop(self):
+        self._server.shutdown()
+        self._server.server_close()
+
+
+class ScenarioTestsMySQL(ScenarioTests):
+    FIXTURE = base.db_base.MySQLFixture
+
+
+class ScenarioTestsPostgreSQL(ScenarioTests):
+    FIXTURE = base.db_base.PostgreSQLFixture
