@@ -352,6 +352,16 @@ def _lock_key(image_id, store):
 
 
 @_db_operation
+def import_lock_list(context, image_id):
+    """Every import lock of the image, by store."""
+    with main_context_manager.reader.using(context) as session:
+        return [dict(row) for row in session.execute(
+            sa.select(_import_locks).where(
+                _import_locks.c.image_id == image_id)
+            .order_by(_import_locks.c.store)).mappings()]
+
+
+@_db_operation
 def import_lock_get(context, image_id, store):
     """The lock of (image, store) as a dict, or None if it is free."""
     with main_context_manager.reader.using(context) as session:

@@ -15,6 +15,7 @@ from oslo_log import log as logging
 from oslo_utils import timeutils
 
 from glance_lite.common import exception
+from glance_lite.conf import stores as stores_conf
 from glance_lite.db import api as db_api
 
 LOG = logging.getLogger(__name__)
@@ -73,6 +74,28 @@ def _acquire(context, image_id, store, task_id, lock_ttl):
                 return owner
 
 
+def release_abandoned_locks(context, image_id, dead_task_id, task_id,
+                            lock_ttl):
+    """Take over and drop the other locks of a task found dead.
+
+    A task's heartbeats stop together, so when one of its locks is stale
+    they all are. Each is taken over (atomically, so a lock that a live
+    task refreshed meanwhile is left alone) and released at once.
+    Returns the stores whose locks were dropped, for the caller to
+    remove what the dead task wrote there.
+    """
+    stale_before = timeutils.utcnow() - datetime.timedelta(seconds=lock_ttl)
+    released = []
+    for held in db_api.import_lock_list(context, image_id):
+        if held['task_id'] == dead_task_id and db_api.import_lock_take_over(
+                context, image_id, held['store'], dead_task_id, task_id,
+                stale_before):
+            db_api.import_lock_release(context, image_id, held['store'],
+                                       task_id)
+            released.append(held['store'])
+    return released
+
+
 def _fail_preempted_task(context, image_id, store, owner, new_owner,
                          heartbeat_at):
     silence = (timeutils.utcnow() - heartbeat_at).total_seconds()
@@ -88,7 +111,8 @@ def _fail_preempted_task(context, image_id, store, owner, new_owner,
 
 def format_progress(store, done, total):
     """'Copying to store fast: 512.0 of 1024.0 MiB (50%)'."""
-    where = 'Staging data' if store is None else 'Copying to store %s' % store
+    where = ('Staging data' if store == stores_conf.STAGING_STORE
+             else 'Copying to store %s' % store)
     if not total:
         return '%s: %.1f MiB' % (where, done / 2 ** 20)
     return '%s: %.1f of %.1f MiB (%d%%)' % (
@@ -136,8 +160,8 @@ class LockKeeper:
     def ensure_held(self, store):
         """Raise ImportLockLost unless ``store`` is still locked for us.
 
-        ``None`` stands for "any": data staged for several stores is
-        worth moving while at least one of their locks is held.
+        ``None`` stands for "any": a copy-image is worth going on with
+        while at least one of its locks is held.
         """
         if (store in self.lost) if store is not None else not self.held:
             raise exception.ImportLockLost(

@@ -87,9 +87,12 @@ class ImportService:
             changed_status = _start_first_import(context, image, method)
 
         task_id = uuidutils.generate_uuid()
+        # A first import also locks the staging store: two first imports
+        # of one image exclude each other like two copies to one store.
+        locked = targets + ([STAGING_STORE] if restore_status else [])
         try:
             taken_over = lock.acquire_import_locks(
-                context, image_id, targets, task_id,
+                context, image_id, locked, task_id,
                 self.conf['import'].lock_ttl)
             task = db_api.task_create(context, {
                 'id': task_id, 'type': 'api_image_import',
@@ -103,8 +106,7 @@ class ImportService:
                 db_api.image_status_transition(context, image_id,
                                                ['importing'], restore_status)
             raise
-        for store, previous_owner in taken_over.items():
-            self._remove_writes(image_id, store, previous_owner)
+        self._clean_up_after(context, image_id, taken_over, task_id)
         self.executor.submit(tasks.ImportJob(
             context, self.conf, self.stores, image_id, task_id, method,
             targets, all_stores_must_succeed, uri=uri,
@@ -135,6 +137,20 @@ class ImportService:
             raise exception.ImportConflict(
                 image_id=image['id'], reason='it is already in every store')
         return targets
+
+    def _clean_up_after(self, context, image_id, taken_over, task_id):
+        """Remove all that tasks whose locks were taken over left behind.
+
+        Their other locks are stale too: take them over and drop them,
+        so no dead task keeps a store it was not racing for.
+        """
+        for store, dead_task in taken_over.items():
+            self._remove_writes(image_id, store, dead_task)
+        for dead_task in set(taken_over.values()):
+            for store in lock.release_abandoned_locks(
+                    context, image_id, dead_task, task_id,
+                    self.conf['import'].lock_ttl):
+                self._remove_writes(image_id, store, dead_task)
 
     def _remove_writes(self, image_id, store, task_id):
         """Remove what task ``task_id`` wrote for ``store`` and staging."""

@@ -49,7 +49,10 @@ class ImportJob:
     StoreManager; image_id, task_id, method, stores_to_import (target
     store names, in order), all_stores_must_succeed, uri (web-download);
     restore_status: for a first import, the status the image returns to
-    if the import fails (None for copy-image); keeper: the LockKeeper.
+    if the import fails (None for copy-image); locked_stores: the stores
+    whose import locks the task holds: its targets and, for a first
+    import, the staging store, whose lock makes first imports of one
+    image exclusive; keeper: the LockKeeper of those locks.
     """
 
     def __init__(self, context, conf, stores, image_id, task_id, method,
@@ -65,13 +68,24 @@ class ImportJob:
         self.all_stores_must_succeed = all_stores_must_succeed
         self.uri = uri
         self.restore_status = restore_status
+        self.locked_stores = self.stores_to_import + (
+            [STAGING_STORE] if restore_status is not None else [])
         self.keeper = lock.LockKeeper(
-            context, image_id, task_id, stores_to_import,
+            context, image_id, task_id, self.locked_stores,
             conf['import'].heartbeat_interval)
 
     @property
     def first_import(self):
         return self.restore_status is not None
+
+
+def _ensure_staging_held(job):
+    """A first import without its staging lock must stop, whatever else.
+
+    Losing it means another first import of the image took over.
+    """
+    if job.first_import:
+        job.keeper.ensure_held(STAGING_STORE)
 
 
 def release_claims(job):
@@ -110,6 +124,7 @@ class ClaimLocks(_JobTask):
                 image_id=job.image_id,
                 reason='task %s ended before it started' % job.task_id)
         job.keeper.refresh()
+        _ensure_staging_held(job)
         if job.all_stores_must_succeed and job.keeper.lost:
             job.keeper.ensure_held(sorted(job.keeper.lost)[0])
         job.keeper.ensure_held(None)
@@ -128,7 +143,8 @@ class DownloadToStaging(_JobTask):
         data = http.open_url(job.conf, job.uri, store='web-download')
         try:
             stored = job.stores.get(STAGING_STORE).add(
-                job.image_id, job.keeper.watch(data, None, data.size),
+                job.image_id,
+                job.keeper.watch(data, STAGING_STORE, data.size),
                 job.task_id, expected_size=data.size)
         finally:
             data.close()
@@ -252,6 +268,7 @@ class VerifyLocks(_JobTask):
     def execute(self, **copies):
         job = self.job
         job.keeper.refresh()
+        _ensure_staging_held(job)
         verified = []
         for store in job.stores_to_import:
             copy = copies['copy_%s' % store]
@@ -328,7 +345,7 @@ class Finish(_JobTask):
                           'os_hash_algo': 'sha512',
                           'os_hash_value': source.os_hash_value}
         db_api.import_finish(job.context, job.image_id, job.task_id,
-                             job.stores_to_import, activation)
+                             job.locked_stores, activation)
         try:
             self._tidy(succeeded, failed, source)
         except Exception:

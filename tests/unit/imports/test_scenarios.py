@@ -310,6 +310,51 @@ class ScenarioTests(base.ImportTestCase, fixtures.TestWithFixtures):
         self.assertEqual('pending', task['status'])
         self.wait_for_task(task['id'])
 
+    def test_first_imports_of_one_image_exclude_each_other(self):
+        image_id = self.staged_image(BIG)
+        first = self.service.import_image(self.context, image_id,
+                                          'glance-direct',
+                                          stores=['throttled'])
+        with self.assertRaises(exception.ImportLockHeld) as caught:
+            self.service.import_image(self.context, image_id,
+                                      'glance-direct', stores=['slow'])
+        self.assertIn(first['id'], str(caught.exception))
+        self.assertIn('os_glance_staging_store', str(caught.exception))
+        self.assertEqual('success',
+                         self.wait_for_task(first['id'])['status'])
+        self.assertEqual(['throttled'], self.stores_of(image_id))
+        self.assert_nothing_orphaned(image_id)
+
+    def test_dead_first_import_is_taken_over_and_cleaned_up(self):
+        image_id = self.staged_image(DATA)
+        dead = db_api.task_create(self.context, {
+            'type': 'api_image_import', 'image_id': image_id,
+            'status': 'processing', 'input': {}})['id']
+        long_ago = db_api.image_get(self.context, image_id)['created_at']
+        long_ago = long_ago.replace(year=long_ago.year - 1)
+        for store in (base.STAGING, 'fast', 'slow'):
+            db_api.import_lock_acquire(self.context, image_id, store, dead,
+                                       now=long_ago)
+        db_api.image_status_transition(self.context, image_id,
+                                       ['uploading'], 'importing')
+        leftover = os.path.join(self.stores.get('slow').datadir,
+                                '.%s.%s.partial' % (image_id, dead))
+        with open(leftover, 'wb') as partial:
+            partial.write(b'half an image')
+
+        task = self.service.import_image(self.context, image_id,
+                                         'glance-direct', stores=['fast'])
+        self.assertEqual('success', self.wait_for_task(task['id'])['status'])
+        dead_task = db_api.task_get(self.context, dead)
+        self.assertEqual('failure', dead_task['status'])
+        self.assertIn('taken over by task %s' % task['id'],
+                      dead_task['message'])
+        image = self.image(image_id)
+        self.assertEqual('active', image['status'])
+        self.assertEqual([], image['importing_to_stores'])
+        self.assertEqual(['fast'], self.stores_of(image_id))
+        self.assert_nothing_orphaned(image_id)
+
     def test_staging_heartbeats_keep_a_slow_download_locked(self):
         server = SlowServer(chunks=20, pause=0.25)  # about 5 s > TTL
         self.addCleanup(server.stop)
