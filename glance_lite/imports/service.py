@@ -94,6 +94,9 @@ class ImportService:
             taken_over = lock.acquire_import_locks(
                 context, image_id, locked, task_id,
                 self.conf['import'].lock_ttl)
+            if method == 'copy-image':
+                _refuse_stores_holding_it(
+                    db_api.image_get(context, image_id), targets)
             task = db_api.task_create(context, {
                 'id': task_id, 'type': 'api_image_import',
                 'owner': context.project_id, 'image_id': image_id,
@@ -127,11 +130,9 @@ class ImportService:
             targets = [self.stores.default_backend]
         if method != 'copy-image':
             return targets
-        present = {location['store'] for location in image['locations']}
-        if not all_stores and present.intersection(targets):
-            raise exception.ImportConflict(
-                image_id=image['id'], reason='it is already in store(s) %s'
-                % ', '.join(sorted(present.intersection(targets))))
+        present = _stores_holding(image)
+        if not all_stores:
+            _refuse_stores_holding_it(image, targets)
         targets = [store for store in targets if store not in present]
         if not targets:
             raise exception.ImportConflict(
@@ -195,6 +196,25 @@ def _check_request(image_id, method, stores, all_stores, uri):
         raise exception.InvalidImportRequest(
             image_id=image_id, reason='web-download needs a uri, and only '
             'web-download takes one')
+
+
+def _stores_holding(image):
+    return {location['store'] for location in image['locations']}
+
+
+def _refuse_stores_holding_it(image, targets):
+    """ImportConflict if a target store already has a copy of the image.
+
+    Checked again on a fresh read once the target locks are held: only
+    a lock owner adds a location, so that read is final. The first
+    check, before locking, only spares a doomed request the locking; a
+    copy finishing between the two is caught by the second.
+    """
+    present = _stores_holding(image).intersection(targets)
+    if present:
+        raise exception.ImportConflict(
+            image_id=image['id'], reason='it is already in store(s) %s'
+            % ', '.join(sorted(present)))
 
 
 def _start_first_import(context, image, method):
