@@ -135,6 +135,17 @@ def _insert_if_absent(context, table, values):
     return True
 
 
+def _delete_one(context, table, *conditions):
+    """DELETE the row matching ``conditions``; True if this call did.
+
+    The conditions state the expected current state, so a row another
+    writer has changed meanwhile is left alone.
+    """
+    with main_context_manager.writer.using(context) as session:
+        return session.execute(
+            sa.delete(table).where(*conditions)).rowcount == 1
+
+
 # Images
 
 
@@ -311,11 +322,10 @@ def image_property_delete_if_value(context, image_id, name, expected_value):
     Returns True if this call deleted it. A property that another writer
     has changed meanwhile is left alone.
     """
-    with main_context_manager.writer.using(context) as session:
-        return session.execute(sa.delete(_properties).where(
-            _properties.c.image_id == image_id,
-            _properties.c.name == name,
-            _properties.c.value == expected_value)).rowcount == 1
+    return _delete_one(context, _properties,
+                       _properties.c.image_id == image_id,
+                       _properties.c.name == name,
+                       _properties.c.value == expected_value)
 
 
 # List-valued markers
@@ -336,11 +346,10 @@ def image_marker_add(context, image_id, marker, element):
 @_db_operation
 def image_marker_remove(context, image_id, marker, element):
     """Remove ``element`` from list marker ``marker``; True if it was there."""
-    with main_context_manager.writer.using(context) as session:
-        return session.execute(sa.delete(_marker_elements).where(
-            _marker_elements.c.image_id == image_id,
-            _marker_elements.c.marker == marker,
-            _marker_elements.c.element == element)).rowcount == 1
+    return _delete_one(context, _marker_elements,
+                       _marker_elements.c.image_id == image_id,
+                       _marker_elements.c.marker == marker,
+                       _marker_elements.c.element == element)
 
 
 # Import locks
@@ -440,10 +449,8 @@ def import_lock_take_over(context, image_id, store, expected_task_id,
 @_db_operation
 def import_lock_release(context, image_id, store, task_id):
     """Drop the lock if ``task_id`` still owns it; True if it did."""
-    with main_context_manager.writer.using(context) as session:
-        return session.execute(sa.delete(_import_locks).where(
-            _lock_key(image_id, store),
-            _import_locks.c.task_id == task_id)).rowcount == 1
+    return _delete_one(context, _import_locks, _lock_key(image_id, store),
+                       _import_locks.c.task_id == task_id)
 
 
 @_db_operation
@@ -529,11 +536,10 @@ def image_location_remove(context, image_id, store, url):
     Returns True if this call removed it; a location another task has
     put there since is left alone.
     """
-    with main_context_manager.writer.using(context) as session:
-        return session.execute(sa.delete(_locations).where(
-            _locations.c.image_id == image_id,
-            _locations.c.store == store,
-            _locations.c.url == url)).rowcount == 1
+    return _delete_one(context, _locations,
+                       _locations.c.image_id == image_id,
+                       _locations.c.store == store,
+                       _locations.c.url == url)
 
 
 def _image_is_live(context, image_id):

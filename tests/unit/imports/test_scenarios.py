@@ -251,30 +251,28 @@ class ScenarioTests(base.ImportTestCase, fixtures.TestWithFixtures):
                                  image['properties'])
                 self.assertEqual('active', image['status'])
 
-    def test_delete_during_copy(self):
-        image_id = self.active_image(BIG)
-        task = self.copy(image_id, 'throttled')
+    def delete_mid_copy_leaves_nothing(self, image_id, task):
         self.wait_for_partial_file('throttled')
         self.service.delete_image(self.context, image_id)
-        # Delete did not wait for the copy to end.
+        # Delete did not wait for the import to end...
         self.assertEqual('processing',
                          db_api.task_get(self.context, task['id'])['status'])
+        # ...which stops at its next heartbeat and leaves no byte behind.
         self.assertEqual('failure', self.wait_for_task(task['id'])['status'])
         self.assertEqual({store: [] for store in self.all_store_files()},
                          self.all_store_files())
+
+    def test_delete_during_copy(self):
+        image_id = self.active_image(BIG)
+        task = self.copy(image_id, 'throttled')
+        self.delete_mid_copy_leaves_nothing(image_id, task)
 
     def test_delete_during_glance_direct(self):
         image_id = self.staged_image(BIG)
         task = self.service.import_image(self.context, image_id,
                                          'glance-direct',
                                          stores=['fast', 'throttled'])
-        self.wait_for_partial_file('throttled')
-        self.service.delete_image(self.context, image_id)
-        self.assertEqual('processing',
-                         db_api.task_get(self.context, task['id'])['status'])
-        self.assertEqual('failure', self.wait_for_task(task['id'])['status'])
-        self.assertEqual({store: [] for store in self.all_store_files()},
-                         self.all_store_files())
+        self.delete_mid_copy_leaves_nothing(image_id, task)
 
     def test_preempted_live_task_stops_at_its_next_heartbeat(self):
         image_id = self.active_image(BIG * 4)  # about 10 s to copy
