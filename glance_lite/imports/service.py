@@ -87,12 +87,13 @@ class ImportService:
             changed_status = _start_first_import(context, image, method)
 
         task_id = uuidutils.generate_uuid()
-        # A first import also locks the staging store: two first imports
-        # of one image exclude each other like two copies to one store.
-        locked = targets + ([STAGING_STORE] if restore_status else [])
+        job = tasks.ImportJob(
+            context, self.conf, self.stores, image_id, task_id, method,
+            targets, all_stores_must_succeed, uri=uri,
+            restore_status=restore_status)
         try:
             taken_over = lock.acquire_import_locks(
-                context, image_id, locked, task_id,
+                context, image_id, job.locked_stores, task_id,
                 self.conf['import'].lock_ttl)
             if method == 'copy-image':
                 _refuse_stores_holding_it(
@@ -110,10 +111,7 @@ class ImportService:
                                                ['importing'], restore_status)
             raise
         self._clean_up_after(context, image_id, taken_over, task_id)
-        self.executor.submit(tasks.ImportJob(
-            context, self.conf, self.stores, image_id, task_id, method,
-            targets, all_stores_must_succeed, uri=uri,
-            restore_status=restore_status))
+        self.executor.submit(job)
         return task
 
     def _target_stores(self, image, method, stores, all_stores):
