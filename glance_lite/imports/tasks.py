@@ -241,7 +241,9 @@ class ImportToStore(_JobTask):
 
     def revert(self, result, **kwargs):
         self._discard()
-        if isinstance(result, failure.Failure):
+        # Failed by raising (all stores must succeed) or by returning its
+        # error (they need not, but none succeeded): record it either way.
+        if isinstance(result, failure.Failure) or result.error is not None:
             _mark_failed(self.job, self.store)
 
 

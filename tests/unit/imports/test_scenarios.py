@@ -221,6 +221,19 @@ class ScenarioTests(base.ImportTestCase, fixtures.TestWithFixtures):
         self.assertEqual({FAILED: ['corrupt']}, image['markers'])
         self.assertEqual([], self.store_files('corrupt'))
 
+    def test_first_import_failing_everywhere_records_every_store(self):
+        image_id = self.staged_image(DATA)
+        task = self.wait_for_task(self.service.import_image(
+            self.context, image_id, 'glance-direct',
+            stores=['corrupt'], all_stores_must_succeed=False)['id'])
+        self.assertEqual('failure', task['status'])
+        self.assertIn('failed in every store: corrupt:', task['message'])
+        image = self.image(image_id)
+        self.assertEqual('uploading', image['status'])
+        self.assertEqual({FAILED: ['corrupt']}, image['markers'])
+        self.assertEqual([base.STAGING], self.stores_of(image_id))
+        self.assertEqual([], self.store_files('corrupt'))
+
     def test_later_success_clears_the_failed_marker(self):
         image_id = self.active_image(DATA)
         db_api.image_marker_add(self.context, image_id, FAILED, 'slow')
