@@ -17,6 +17,7 @@ from glance_lite.db import api as db_api
 from glance_lite.imports import flow
 from glance_lite.imports import lock
 from glance_lite.imports import tasks
+from glance_lite.store import http
 
 LOG = logging.getLogger(__name__)
 
@@ -74,6 +75,10 @@ class ImportService:
         is already being imported to.
         """
         _check_request(image_id, method, stores, all_stores, uri)
+        if uri is not None:
+            # The filters refuse a URL now; where it resolves to is
+            # checked when it is fetched, on every redirect.
+            http.check_url(self.conf, uri)
         image = db_api.image_get(context, image_id)
         targets = self._target_stores(image, method, stores, all_stores)
         restore_status = _FIRST_IMPORT_STATUS.get(method)

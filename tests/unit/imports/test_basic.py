@@ -61,6 +61,10 @@ class ImportTests(base.ImportTestCase):
             (exception.InvalidImportRequest,
              dict(method='glance-direct', uri='http://127.0.0.1/'),
              'only web-download takes one'),
+            (exception.UrlRefused,
+             dict(method='web-download', uri='ftp://127.0.0.1/image'),
+             'scheme ftp is not in [import_filtering_opts] '
+             'allowed_schemes'),
             (exception.UnknownStore,
              dict(method='glance-direct', stores=['cheap']),
              'Store cheap is not enabled'),
