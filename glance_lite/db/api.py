@@ -284,18 +284,27 @@ def image_update(context, image_id, values, properties=None):
 
 
 @_db_operation
-def image_status_transition(context, image_id, from_statuses, to_status):
+def image_status_transition(context, image_id, from_statuses, to_status,
+                            while_locked_by=None):
     """Move the image to ``to_status`` only from one of ``from_statuses``.
 
-    Returns True if this call made the change. Of concurrent callers
+    With ``while_locked_by = (store, task_id)`` only while that task
+    owns that import lock, judged in the same statement: a task whose
+    lock was taken over cannot change the status its successor relies
+    on. Returns True if this call made the change. Of concurrent callers
     wanting the same transition, exactly one succeeds.
     """
+    conditions = [_live_image(image_id), _images.c.status.in_(from_statuses)]
+    if while_locked_by is not None:
+        store, task_id = while_locked_by
+        conditions.append(sa.exists().where(
+            _import_locks.c.image_id == _images.c.id,
+            _import_locks.c.store == store,
+            _import_locks.c.task_id == task_id))
     with main_context_manager.writer.using(context) as session:
         return session.execute(sa.update(_images).where(
-            _live_image(image_id),
-            _images.c.status.in_(from_statuses)).values(
-                status=to_status,
-                updated_at=timeutils.utcnow())).rowcount == 1
+            *conditions).values(status=to_status,
+                                updated_at=timeutils.utcnow())).rowcount == 1
 
 
 # Scalar properties

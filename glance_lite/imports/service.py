@@ -82,14 +82,10 @@ class ImportService:
         image = db_api.image_get(context, image_id)
         targets = self._target_stores(image, method, stores, all_stores)
         restore_status = _FIRST_IMPORT_STATUS.get(method)
-        changed_status = False
-        if method == 'copy-image':
-            if image['status'] != 'active':
-                raise exception.ImportConflict(
-                    image_id=image_id, reason='copy-image needs an active '
-                    'image; it is %s' % image['status'])
-        else:
-            changed_status = _start_first_import(context, image, method)
+        if method == 'copy-image' and image['status'] != 'active':
+            raise exception.ImportConflict(
+                image_id=image_id, reason='copy-image needs an active '
+                'image; it is %s' % image['status'])
 
         task_id = uuidutils.generate_uuid()
         job = tasks.ImportJob(
@@ -103,6 +99,8 @@ class ImportService:
             if method == 'copy-image':
                 _refuse_stores_holding_it(
                     db_api.image_get(context, image_id), targets)
+            else:
+                _start_first_import(context, image_id, method)
             task = db_api.task_create(context, {
                 'id': task_id, 'type': 'api_image_import',
                 'owner': context.project_id, 'image_id': image_id,
@@ -111,9 +109,6 @@ class ImportService:
                           'uri': uri}})
         except Exception:
             db_api.import_lock_release_all(context, image_id, task_id)
-            if changed_status:
-                db_api.image_status_transition(context, image_id,
-                                               ['importing'], restore_status)
             raise
         self._clean_up_after(context, image_id, taken_over, task_id)
         self.executor.submit(job)
@@ -220,21 +215,18 @@ def _refuse_stores_holding_it(image, targets):
             % ', '.join(sorted(present)))
 
 
-def _start_first_import(context, image, method):
-    """Mark the image importing; True if this call changed its status.
+def _start_first_import(context, image_id, method):
+    """Mark the image importing, under the staging lock already held.
 
-    An image already importing is accepted too: the lock acquisition
-    that follows decides, refusing a live import and taking over from
-    one that died.
+    Holding that lock, this is the only first import of the image, so an
+    image found importing was left so by a first import that died (its
+    lock was just taken over) and is simply carried on with.
     """
     required = _FIRST_IMPORT_STATUS[method]
-    if db_api.image_status_transition(context, image['id'], [required],
-                                      'importing'):
-        return True
-    if db_api.image_status_transition(context, image['id'], ['importing'],
-                                      'importing'):
-        return False
-    raise exception.ImportConflict(
-        image_id=image['id'], reason='%s needs the image %s; it is %s'
-        % (method, required, db_api.image_get(context,
-                                              image['id'])['status']))
+    if not db_api.image_status_transition(context, image_id,
+                                          [required, 'importing'],
+                                          'importing'):
+        raise exception.ImportConflict(
+            image_id=image_id, reason='%s needs the image %s; it is %s'
+            % (method, required,
+               db_api.image_get(context, image_id)['status']))

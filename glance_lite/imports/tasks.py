@@ -91,13 +91,16 @@ def _ensure_staging_held(job):
 def release_claims(job):
     """Undo an import's acceptance: image status back, locks dropped.
 
-    Idempotent, and harmless after success (the image is no longer
-    importing, and Finish released the locks already), so it is also
-    the executor's safety net for every way a flow can end.
+    The status goes back only while this task still owns the staging
+    lock: a first import that was taken over leaves the image to the
+    task that took it. Idempotent, and harmless after success (the
+    image is no longer importing, and Finish released the locks), so it
+    is also the executor's safety net for every way a flow can end.
     """
     if job.first_import:
-        db_api.image_status_transition(job.context, job.image_id,
-                                       ['importing'], job.restore_status)
+        db_api.image_status_transition(
+            job.context, job.image_id, ['importing'], job.restore_status,
+            while_locked_by=(STAGING_STORE, job.task_id))
     db_api.import_lock_release_all(job.context, job.image_id, job.task_id)
 
 

@@ -338,6 +338,18 @@ class ImportLifecyclePrimitiveTests(base.DbTestCase):
             self.context, self.image_id, ['importing'], 'queued'))
         self.assertEqual('queued', self.image()['status'])
 
+    def test_status_transition_while_locked_by_the_owner_only(self):
+        db_api.import_lock_acquire(self.context, self.image_id, 'staging',
+                                   'task-2')
+        self.assertFalse(db_api.image_status_transition(
+            self.context, self.image_id, ['importing'], 'queued',
+            while_locked_by=('staging', 'task-1')))
+        self.assertEqual('importing', self.image()['status'])
+        self.assertTrue(db_api.image_status_transition(
+            self.context, self.image_id, ['importing'], 'queued',
+            while_locked_by=('staging', 'task-2')))
+        self.assertEqual('queued', self.image()['status'])
+
     def test_importing_to_stores_is_derived_from_locks(self):
         for store in ('slow', 'fast'):
             db_api.import_lock_acquire(self.context, self.image_id, store,

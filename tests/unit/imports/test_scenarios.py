@@ -287,16 +287,19 @@ class ScenarioTests(base.ImportTestCase, fixtures.TestWithFixtures):
                                          stores=['fast', 'throttled'])
         self.delete_mid_copy_leaves_nothing(image_id, task)
 
+    def take_over(self, image_id, store, owner, new_owner):
+        """Give ``owner``'s lock to ``new_owner`` as if it had stalled."""
+        far_future = db_api.import_lock_get(
+            self.context, image_id, store)['heartbeat_at'].replace(year=2999)
+        self.assertTrue(db_api.import_lock_take_over(
+            self.context, image_id, store, owner, new_owner,
+            stale_before=far_future))
+
     def test_preempted_live_task_stops_at_its_next_heartbeat(self):
         image_id = self.active_image(BIG * 4)  # about 10 s to copy
         task = self.copy(image_id, 'throttled')
         self.wait_for_partial_file('throttled')
-        far_future = db_api.import_lock_get(
-            self.context, image_id, 'throttled')['heartbeat_at'].replace(
-                year=2999)
-        self.assertTrue(db_api.import_lock_take_over(
-            self.context, image_id, 'throttled', task['id'], 'intruder',
-            stale_before=far_future))
+        self.take_over(image_id, 'throttled', task['id'], 'intruder')
         taken_over_at = time.monotonic()
         task = self.wait_for_task(task['id'])
         stopped_after = time.monotonic() - taken_over_at
@@ -308,6 +311,23 @@ class ScenarioTests(base.ImportTestCase, fixtures.TestWithFixtures):
         self.assertEqual('intruder', db_api.import_lock_get(
             self.context, image_id, 'throttled')['task_id'])
         self.assertEqual(['fast'], self.stores_of(image_id))
+
+    def test_preempted_first_import_leaves_the_image_to_its_successor(self):
+        image_id = self.staged_image(BIG * 4)
+        task = self.service.import_image(self.context, image_id,
+                                         'glance-direct',
+                                         stores=['throttled'])
+        self.wait_for_partial_file('throttled')
+        for store in (base.STAGING, 'throttled'):
+            self.take_over(image_id, store, task['id'], 'successor')
+        self.assertEqual('failure', self.wait_for_task(task['id'])['status'])
+        image = self.image(image_id)
+        # The reverting task neither reset the status nor freed the
+        # locks that are now the successor's; it removed its own copy.
+        self.assertEqual('importing', image['status'])
+        self.assertEqual([base.STAGING, 'throttled'],
+                         image['importing_to_stores'])
+        self.assertEqual([], self.store_files('throttled'))
 
     def test_a_store_is_free_the_moment_the_image_is_active(self):
         image_id = self.staged_image(DATA)
