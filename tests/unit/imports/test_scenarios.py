@@ -8,6 +8,7 @@ import contextlib
 import errno
 import http.server
 import os
+import re
 import threading
 import time
 
@@ -328,6 +329,43 @@ class ScenarioTests(base.ImportTestCase, fixtures.TestWithFixtures):
         self.assertEqual([base.STAGING, 'throttled'],
                          image['importing_to_stores'])
         self.assertEqual([], self.store_files('throttled'))
+
+    def test_progress_is_reported_while_data_moves(self):
+        image_id = self.active_image(BIG)
+        task = self.copy(image_id, 'throttled')
+        messages = set()
+
+        def progress_seen():
+            messages.add(db_api.task_get(self.context, task['id'])['message'])
+            return any('%)' in message for message in messages)
+
+        self.wait_for(progress_seen, what='a progress message')
+        progress = re.compile(
+            r'^Copying to store throttled: [0-9.]+ of 3\.1 MiB \([0-9]+%\)$')
+        self.assertTrue(any(progress.match(message) for message in messages),
+                        messages)
+        self.assertEqual('success', self.wait_for_task(task['id'])['status'])
+
+    def test_queued_imports_keep_their_locks(self):
+        conf = config.make_conf(*base.config_lines(
+            self.state_path, '[import]', 'executor_workers = 1'))
+        service = base.build_service(conf)
+        self.addCleanup(service.executor.shutdown, 60)
+        image_id = self.active_image(BIG * 2)  # about 5 s to copy
+        running = service.import_image(self.context, image_id, 'copy-image',
+                                       stores=['throttled'])
+        queued = service.import_image(self.context, image_id, 'copy-image',
+                                      stores=['slow'])
+        time.sleep(base.LOCK_TTL + 1)
+        self.assertEqual('pending', db_api.task_get(
+            self.context, queued['id'])['status'])
+        with self.assertRaises(exception.ImportLockHeld) as caught:
+            service.import_image(self.context, image_id, 'copy-image',
+                                 stores=['slow'])
+        self.assertIn(queued['id'], str(caught.exception))
+        for task in (running, queued):
+            self.assertEqual('success',
+                             self.wait_for_task(task['id'])['status'])
 
     def test_a_store_is_free_the_moment_the_image_is_active(self):
         image_id = self.staged_image(DATA)
