@@ -1,16 +1,20 @@
-"""glance-lite-api: the image service.
+"""glance-lite-api: the image service's API server.
 
-Start-up checks the configuration and brings the embedded SQLite
-database to the newest schema (a shared database server is migrated
-by the operator with ``glance-lite-manage db sync``, as in every
-OpenStack service). The HTTP server itself is not built yet; until it
-is, the command stops with an error after those steps.
+Start-up checks the configuration and the paste pipeline, and brings
+the embedded SQLite database to the newest schema (a shared database
+server is migrated by the operator with ``glance-lite-manage db sync``,
+as in every OpenStack service). gunicorn then serves the API with
+``workers`` processes of ``threads_per_worker`` threads each; on
+SIGTERM it stops accepting connections and gives running requests
+``graceful_shutdown_timeout`` seconds to finish.
 """
 
 import sys
 
+from gunicorn.app import base
 from oslo_log import log as logging
 
+from glance_lite.api import app
 from glance_lite import cmd
 from glance_lite.common import exception
 from glance_lite.conf import import_pipeline
@@ -20,18 +24,61 @@ from glance_lite.db import migration
 LOG = logging.getLogger(__name__)
 
 
+def bind_address(conf):
+    host = conf.bind_host
+    if ':' in host:  # IPv6
+        host = '[%s]' % host
+    return '%s:%d' % (host, conf.bind_port)
+
+
+class APIServer(base.BaseApplication):
+    """gunicorn, configured from oslo.config rather than its own CLI."""
+
+    def __init__(self, conf):
+        self.conf = conf
+        super().__init__()
+
+    def load_config(self):
+        settings = {
+            'bind': bind_address(self.conf),
+            'workers': self.conf.workers,
+            'worker_class': 'gthread',
+            'threads': self.conf.threads_per_worker,
+            'graceful_timeout': self.conf.graceful_shutdown_timeout,
+            'proc_name': 'glance-lite-api',
+            # gunicorn's control socket has one path per user: several
+            # servers on one host (or a test run) would fight over it.
+            'control_socket_disable': True,
+        }
+        for name, value in settings.items():
+            self.cfg.set(name, value)
+
+    def load(self):
+        # Called in each worker after the fork: every worker builds its
+        # own application, database connections included.
+        return app.load_app(self.conf)
+
+
+def prepare(conf):
+    """Everything that must be right before a worker starts."""
+    import_pipeline.check_opts(conf)
+    app.paste_file(conf)
+    engine = db_api.get_engine()
+    if engine.dialect.name == 'sqlite':
+        migration.upgrade(engine)
+    # The workers are forked from this process: none may inherit a
+    # pooled connection of ours.
+    engine.dispose()
+
+
 def main(argv=None):
     conf = cmd.load_config(argv)
     try:
-        import_pipeline.check_opts(conf)
-        engine = db_api.get_engine()
-        if engine.dialect.name == 'sqlite':
-            migration.upgrade(engine)
+        prepare(conf)
     except exception.GlanceLiteException as e:
         print('glance-lite-api: %s' % e, file=sys.stderr)
         return 1
-    LOG.info('State directory %s and database %s are ready.',
-             conf.state_path, engine.url.render_as_string(hide_password=True))
-    print('glance-lite-api: the HTTP API server is not implemented yet; '
-          'the state directory and database are ready.', file=sys.stderr)
-    return 1
+    LOG.info('Serving the Image API on %s with %d worker(s)',
+             bind_address(conf), conf.workers)
+    APIServer(conf).run()
+    return 0

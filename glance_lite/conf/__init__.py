@@ -7,6 +7,7 @@ and nothing else.
 
 from oslo_config import cfg
 
+from glance_lite.conf import api
 from glance_lite.conf import database
 from glance_lite.conf import default
 from glance_lite.conf import import_pipeline
@@ -23,6 +24,7 @@ def register_opts(conf):
     ``glance_lite.store.manager`` loads the stores.
     """
     default.register_opts(conf)
+    api.register_opts(conf)
     database.register_opts(conf)
     import_pipeline.register_opts(conf)
     stores.register_opts(conf)

@@ -2,6 +2,7 @@
 
 from oslo_config import cfg
 
+from glance_lite.conf import api
 from glance_lite.conf import database
 from glance_lite.conf import default
 from glance_lite.conf import file_store
@@ -19,7 +20,7 @@ def list_opts():
     own group.
     """
     return [
-        ('DEFAULT', default.ALL_OPTS + stores.DEFAULT_OPTS),
+        ('DEFAULT', default.ALL_OPTS + api.ALL_OPTS + stores.DEFAULT_OPTS),
         (stores.GLANCE_STORE_GROUP, stores.GLANCE_STORE_OPTS),
         (import_pipeline.GROUP, import_pipeline.ALL_OPTS),
     ] + web_download.list_opts() + [
