@@ -35,6 +35,36 @@ class TaskNotFound(NotFound):
     msg_fmt = 'Task %(task_id)s not found.'
 
 
+class MemberNotFound(NotFound):
+    msg_fmt = 'Project %(member)s is not a member of image %(image_id)s.'
+
+
+class StoreCopyNotFound(NotFound):
+    msg_fmt = 'Image %(image_id)s has no copy in store %(store)s.'
+
+
+class BadRequest(GlanceLiteException):
+    """The request itself is wrong: its body, a parameter or a field."""
+
+    msg_fmt = 'Bad request: %(reason)s'
+    code = 400
+
+
+class Forbidden(GlanceLiteException):
+    msg_fmt = 'Forbidden: %(reason)s'
+    code = 403
+
+
+class PolicyNotAuthorized(Forbidden):
+    msg_fmt = 'Policy does not allow %(action)s to be performed.'
+
+
+class UnsupportedMediaType(GlanceLiteException):
+    msg_fmt = ('Content type %(given)s is not supported here; use '
+               '%(supported)s.')
+    code = 415
+
+
 class Conflict(GlanceLiteException):
     msg_fmt = 'Conflict: %(reason)s'
     code = 409
@@ -46,6 +76,11 @@ class Duplicate(Conflict):
 
 class LocationExists(Duplicate):
     msg_fmt = 'Image %(image_id)s already has a location in store %(store)s.'
+
+
+class LastCopy(Conflict):
+    msg_fmt = ('Store %(store)s holds the only copy of image %(image_id)s; '
+               'delete the image instead.')
 
 
 class ImportLockHeld(Conflict):
