@@ -5,9 +5,10 @@ The schema is changed only through alembic migrations in
 migrated schema on every backend.
 
 Exclusivity is the database's job here: the import lock's primary key,
-the one-location-per-store and one-property-per-name unique constraints
-and the one-row-per-element marker table are what make the primitives
-in ``glance_lite.db.api`` atomic.
+the one-location-per-store, one-property-per-name and
+one-membership-per-project unique constraints and the one-row-per-element
+marker and tag tables are what make the primitives in
+``glance_lite.db.api`` atomic.
 """
 
 from oslo_db.sqlalchemy import types as oslo_types
@@ -114,6 +115,42 @@ class ImageLocation(Base):
     size = sa.Column(sa.BigInteger)
     checksum = sa.Column(sa.String(32))
     os_hash_value = sa.Column(sa.String(128))
+    created_at = sa.Column(Timestamp, nullable=False)
+    updated_at = sa.Column(Timestamp)
+
+
+class ImageTag(Base):
+    """One tag of an image; a row per tag, like the marker elements."""
+
+    __tablename__ = 'image_tags'
+    __table_args__ = (_TABLE_ARGS,)
+
+    image_id = sa.Column(sa.String(36), sa.ForeignKey('images.id'),
+                         primary_key=True)
+    value = sa.Column(sa.String(255), primary_key=True)
+    created_at = sa.Column(Timestamp, nullable=False)
+
+
+class ImageMember(Base):
+    """A project a 'shared' image is shared with, and its answer.
+
+    ``status`` is 'pending', 'accepted' or 'rejected'; at most one row
+    per image and project.
+    """
+
+    __tablename__ = 'image_members'
+    __table_args__ = (
+        sa.UniqueConstraint('image_id', 'member',
+                            name='uq_image_members_image_id_member'),
+        sa.Index('ix_image_members_member', 'member'),
+        _TABLE_ARGS,
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    image_id = sa.Column(sa.String(36), sa.ForeignKey('images.id'),
+                         nullable=False)
+    member = sa.Column(sa.String(255), nullable=False)
+    status = sa.Column(sa.String(20), nullable=False)
     created_at = sa.Column(Timestamp, nullable=False)
     updated_at = sa.Column(Timestamp)
 
