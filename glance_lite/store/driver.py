@@ -71,6 +71,18 @@ class StoreDriver(metaclass=abc.ABCMeta):
         complete. On any error nothing of this write is left behind.
         """
 
+    def adopt(self, source_store, location, image_id, write_id, size):
+        """Take over data another store holds on this host, uncopied.
+
+        ``location`` is in ``source_store``; the result is a new location
+        in this store, named for ``write_id`` like ``add``'s, holding the
+        same ``size`` bytes, or None when this store cannot adopt that
+        data (the default) and it must be copied. Used to move staged
+        data, already measured when staged, into a store; the source
+        stays where it is until its own store deletes it.
+        """
+        return None
+
     @abc.abstractmethod
     def get(self, location, offset=0, length=None):
         """Iterate over the bytes at ``location`` (optionally a range)."""
@@ -91,3 +103,11 @@ class StoreDriver(metaclass=abc.ABCMeta):
         abandoned import, which knows the dead task's id but not how far
         it got.
         """
+
+    def describe(self):
+        """Details an administrator may see in /v2/info/stores/detail.
+
+        Never secrets: the detail view is for operators checking where
+        data goes, not a way to read credentials back.
+        """
+        return {}

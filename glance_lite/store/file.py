@@ -108,6 +108,43 @@ class FileStore(driver.StoreDriver):
         return driver.StoredImage('file://' + final_path, stream.size,
                                   stream.checksum, stream.os_hash_value)
 
+    def adopt(self, source_store, location, image_id, write_id, size):
+        """Hard-link a file of another file store on the same filesystem.
+
+        Files are never changed once renamed into place, so two names of
+        one inode are as independent as two copies: deleting either
+        leaves the other intact. Another filesystem (EXDEV) or another
+        store type means the data must be copied instead.
+        """
+        if not isinstance(source_store, FileStore):
+            return None
+        source_path = source_store._path_of(location)
+        final_path, partial_path = self._paths(image_id, write_id)
+        with self._os_errors(image_id):
+            try:
+                os.link(source_path, partial_path)
+            except OSError as e:
+                if e.errno == errno.EXDEV:
+                    return None
+                raise
+        try:
+            with self._os_errors(image_id):
+                linked_size = os.stat(partial_path).st_size
+                if linked_size != size:
+                    raise exception.SizeMismatch(
+                        store=self.name, image_id=image_id,
+                        expected=size, actual=linked_size)
+                os.rename(partial_path, final_path)
+                _fsync_directory(self.datadir)
+        except BaseException:
+            _remove_if_present(partial_path)
+            raise
+        return 'file://' + final_path
+
+    def describe(self):
+        return {'data_dir': self.datadir,
+                'chunk_size': self.chunk_size}
+
     def get(self, location, offset=0, length=None):
         path = self._path_of(location)
         with self._os_errors(location=location):

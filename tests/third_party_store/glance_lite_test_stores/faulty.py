@@ -15,7 +15,14 @@ from oslo_config import cfg
 from glance_lite.store import file
 
 
-class CorruptingFileStore(file.FileStore):
+class _WritesEverything(file.FileStore):
+    """Misbehaves on the write path, so never adopts staged data."""
+
+    def adopt(self, source_store, location, image_id, write_id, size):
+        return None
+
+
+class CorruptingFileStore(_WritesEverything):
 
     def add(self, image_id, source, write_id, expected_size=None):
         return super().add(image_id, self._corrupt(source), write_id,
@@ -31,7 +38,7 @@ class CorruptingFileStore(file.FileStore):
             yield chunk
 
 
-class ThrottledFileStore(file.FileStore):
+class ThrottledFileStore(_WritesEverything):
 
     OPTS = file.FileStore.OPTS + [
         cfg.FloatOpt('throttle_seconds_per_chunk', default=0.05,

@@ -38,6 +38,21 @@ class ImportTests(base.ImportTestCase):
             self.assertEqual(DATA, b''.join(store.get(location['url'])))
         self.assert_nothing_orphaned(image_id)
 
+    def test_glance_direct_adopts_the_staged_file(self):
+        """One pass over the data: the stores take the staged file itself."""
+        image_id = self.staged_image(DATA)
+        staged_inode = os.stat(os.path.join(
+            self.stores.get(base.STAGING).datadir,
+            self.store_files(base.STAGING)[0])).st_ino
+        task = self.service.import_image(self.context, image_id,
+                                         'glance-direct',
+                                         stores=['fast', 'slow'])
+        self.assertEqual('success', self.wait_for_task(task['id'])['status'])
+        for location in self.image(image_id)['locations']:
+            path = self.stores.get(location['store'])._path_of(
+                location['url'])
+            self.assertEqual(staged_inode, os.stat(path).st_ino)
+
     def test_copy_image(self):
         image_id = self.active_image(DATA)
         task = self.service.import_image(self.context, image_id,

@@ -178,7 +178,7 @@ class ScenarioTests(base.ImportTestCase, fixtures.TestWithFixtures):
                                                FAILED, failed)
 
     def test_revert_when_the_store_fails_mid_write(self):
-        image_id = self.staged_image(DATA)
+        image_id = self.active_image(DATA)
         before = self.snapshot(image_id)
         real_write = os.write
         written = [0]
@@ -190,6 +190,20 @@ class ScenarioTests(base.ImportTestCase, fixtures.TestWithFixtures):
             return real_write(fd, data)
 
         with fixtures.MonkeyPatch('os.write', write_until_full):
+            task = self.wait_for_task(self.service.import_image(
+                self.context, image_id, 'copy-image',
+                stores=['slow'])['id'])
+        self.assertIn('Store slow has no space left', task['message'])
+        self.assert_reverted(image_id, before, task, 'slow')
+
+    def test_revert_when_the_store_cannot_adopt_staged_data(self):
+        image_id = self.staged_image(DATA)
+        before = self.snapshot(image_id)
+
+        def full_directory(source, destination):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+        with fixtures.MonkeyPatch('os.link', full_directory):
             task = self.wait_for_task(self.service.import_image(
                 self.context, image_id, 'glance-direct',
                 stores=['fast'])['id'])
