@@ -1,45 +1,94 @@
-"""Who is calling: a RequestContext built from the identity headers.
+"""Who is calling: the RequestContext of each request.
 
-With ``auth_strategy = noauth`` the headers are trusted as sent
-(``X-User-Id``, ``X-Project-Id``, ``X-Roles``); a request that carries
-none of them acts as an administrator without a project, as Glance's
-unauthenticated context does. Behind keystonemiddleware the same
-headers are set from a validated token.
+``[DEFAULT] auth_strategy`` decides whom to believe:
+
+``noauth``
+    The identity headers (``X-User-Id``, ``X-Project-Id``, ``X-Roles``)
+    are trusted as the client sends them. A request that carries none
+    acts as the ``[noauth]`` user and project with the admin role, so
+    that images created by a client that sends no identity still have
+    an owner.
+
+``keystone``
+    keystonemiddleware's auth_token runs first: it removes identity
+    headers sent by the client and sets them, with
+    ``X-Identity-Status``, from the validated token. Only ``Confirmed``
+    is accepted; anything else (auth_token with ``delay_auth_decision``
+    passes requests without a valid token on) is refused with 401, never
+    given a default identity.
+
+paste.deploy hands factories nothing but strings, so the middleware
+reads the strategy from the configuration ``load_app`` started this
+process's services with.
 """
 
 import webob.dec
 
+from glance_lite.api import fault
+from glance_lite.api import services
 from glance_lite.common import context
 
 ENVIRON_KEY = 'glance_lite.context'
 
 
 def context_from_headers(request):
-    user_id = request.headers.get('X-User-Id')
-    project_id = (request.headers.get('X-Project-Id') or
-                  request.headers.get('X-Tenant-Id'))
+    """The context the identity headers describe, roles in lower case."""
     roles = [role.strip().lower() for role in
              request.headers.get('X-Roles', '').split(',') if role.strip()]
-    request_id = request.environ.get('openstack.request_id')
-    if not (user_id or project_id or roles):
-        return context.RequestContext(is_admin=True, roles=['admin'],
-                                      request_id=request_id,
-                                      overwrite=False)
-    return context.RequestContext(user_id=user_id, project_id=project_id,
-                                  roles=roles, is_admin='admin' in roles,
-                                  request_id=request_id, overwrite=False)
+    return context.RequestContext.from_environ(
+        request.environ, roles=roles, is_admin='admin' in roles,
+        overwrite=False)
 
 
-class ContextMiddleware:
+def _forward(request, ctx, application):
+    request.environ[ENVIRON_KEY] = ctx
+    return request.get_response(application)
+
+
+class NoAuthContextMiddleware:
+    """Believes the identity headers; without any, acts as [noauth]."""
+
+    def __init__(self, application, noauth):
+        self.application = application
+        self.user_id = noauth.user_id
+        self.project_id = noauth.project_id
+
+    @webob.dec.wsgify
+    def __call__(self, request):
+        ctx = context_from_headers(request)
+        if not (ctx.user_id or ctx.project_id or ctx.roles):
+            ctx = context.RequestContext.from_environ(
+                request.environ, user_id=self.user_id,
+                project_id=self.project_id, roles=['admin'], is_admin=True,
+                overwrite=False)
+        return _forward(request, ctx, self.application)
+
+
+class KeystoneContextMiddleware:
+    """Takes the identity auth_token confirmed; refuses any other request."""
 
     def __init__(self, application):
         self.application = application
 
     @webob.dec.wsgify
     def __call__(self, request):
-        request.environ[ENVIRON_KEY] = context_from_headers(request)
-        return request.get_response(self.application)
+        if request.headers.get('X-Identity-Status') != 'Confirmed':
+            return fault.error_response(
+                401, 'This request needs a valid token in X-Auth-Token.')
+        return _forward(request, context_from_headers(request),
+                        self.application)
+
+
+def middleware_for(conf):
+    """The context middleware ``conf``'s auth_strategy calls for.
+
+    Returns a callable taking the application to wrap.
+    """
+    if conf.auth_strategy == 'keystone':
+        return KeystoneContextMiddleware
+    return lambda application: NoAuthContextMiddleware(application,
+                                                       conf.noauth)
 
 
 def filter_factory(global_conf, **local_conf):
-    return ContextMiddleware
+    return middleware_for(services.current().conf)

@@ -4,6 +4,9 @@ glance-lite exceptions carry their HTTP status (``code``) and a message
 naming the problem; webob's HTTP errors pass as they are; anything else
 is a bug: it is logged with its traceback and the client gets a 500
 that names the request id to look for in the log, never the traceback.
+
+The wrapper also refuses, before anything routes or logs it, a URL path
+that is not UTF-8 or holds a NUL character (``check_path``).
 """
 
 from oslo_log import log as logging
@@ -17,14 +20,38 @@ LOG = logging.getLogger(__name__)
 
 
 def error_response(status, message):
-    """A response in the shape Glance's clients parse for errors."""
+    """A response in the shape OpenStack's clients parse for errors.
+
+    The message sits in an object under one key, as keystonemiddleware
+    answers too: python-glanceclient and openstacksdk both look for
+    ``message`` in each top-level value of a JSON error body.
+    """
     title = webob.exc.status_map[status].title
-    return webob.Response(status=status, json_body={
-        'code': '%d %s' % (status, title), 'title': title,
-        'message': message})
+    return webob.Response(status=status, json_body={'error': {
+        'code': status, 'title': title, 'message': message}})
+
+
+def check_path(request):
+    """BadRequest for a URL path no resource can have.
+
+    Paths are percent-encoded UTF-8. One that is not cannot name an
+    image, tag or member, and webob cannot even decode it to name it in
+    a 404; one with a NUL character would carry it into the database as
+    a tag or member name, which PostgreSQL refuses. Both are refused
+    here, before routing, as the router refuses such query strings.
+    """
+    try:
+        path = request.script_name + request.path_info
+    except UnicodeDecodeError:
+        raise exception.BadRequest(
+            reason='the URL path is not UTF-8') from None
+    if '\x00' in path:
+        raise exception.BadRequest(
+            reason='the URL path contains a NUL character')
 
 
 class FaultWrapper:
+    """Turns every error into a JSON answer; refuses unusable paths."""
 
     def __init__(self, application):
         self.application = application
@@ -32,6 +59,7 @@ class FaultWrapper:
     @webob.dec.wsgify
     def __call__(self, request):
         try:
+            check_path(request)
             return request.get_response(self.application)
         except exception.GlanceLiteException as error:
             return error_response(error.code, str(error))

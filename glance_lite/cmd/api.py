@@ -15,11 +15,13 @@ from gunicorn.app import base
 from oslo_log import log as logging
 
 from glance_lite.api import app
+from glance_lite.api import services
 from glance_lite import cmd
 from glance_lite.common import exception
 from glance_lite.conf import import_pipeline
 from glance_lite.db import api as db_api
 from glance_lite.db import migration
+from glance_lite.store import manager
 
 LOG = logging.getLogger(__name__)
 
@@ -49,9 +51,16 @@ class APIServer(base.BaseApplication):
             # gunicorn's control socket has one path per user: several
             # servers on one host (or a test run) would fight over it.
             'control_socket_disable': True,
+            'worker_exit': self._worker_exit,
         }
         for name, value in settings.items():
             self.cfg.set(name, value)
+
+    def _worker_exit(self, arbiter, worker):
+        # The worker has stopped serving requests. Its imports get the
+        # grace period too; any still running when the arbiter kills the
+        # worker keep their locks, which are taken over after lock_ttl.
+        services.stop(self.conf.graceful_shutdown_timeout)
 
     def load(self):
         # Called in each worker after the fork: every worker builds its
@@ -63,6 +72,10 @@ def prepare(conf):
     """Everything that must be right before a worker starts."""
     import_pipeline.check_opts(conf)
     app.paste_file(conf)
+    # Each worker loads its own stores; loading them here first turns a
+    # broken store configuration into one clear error, not a worker
+    # crash per process.
+    manager.StoreManager(conf)
     engine = db_api.get_engine()
     if engine.dialect.name == 'sqlite':
         migration.upgrade(engine)

@@ -43,6 +43,26 @@ ALL_OPTS = [
              'relative name is looked for in the configuration '
              'directories (next to glance-lite.conf); when it is not '
              'found, the pipeline shipped with glance-lite is used.'),
+    cfg.StrOpt(
+        'auth_strategy',
+        default='noauth',
+        choices=[
+            ('noauth',
+             'no authentication: the identity headers (X-User-Id, '
+             'X-Project-Id, X-Roles) are believed as clients send them, '
+             'and a request without any acts as the [noauth] user and '
+             'project with the admin role. Anyone who can reach the API '
+             'is an administrator; only for a private installation or '
+             'tests.'),
+            ('keystone',
+             'keystonemiddleware\'s auth_token validates each request\'s '
+             'token with the Identity service ([keystone_authtoken]) and '
+             'sets the identity headers from it; a request without a '
+             'valid token is refused with 401.'),
+        ],
+        help='How the API learns who is calling. It selects the '
+             'glance-lite-api (noauth) or glance-lite-api-keystone '
+             '(keystone) pipeline of the paste file.'),
 ]
 
 

@@ -6,7 +6,9 @@ from glance_lite.conf import api
 from glance_lite.conf import database
 from glance_lite.conf import default
 from glance_lite.conf import file_store
+from glance_lite.conf import image_api
 from glance_lite.conf import import_pipeline
+from glance_lite.conf import noauth
 from glance_lite.conf import stores
 from glance_lite.conf import web_download
 
@@ -20,9 +22,11 @@ def list_opts():
     own group.
     """
     return [
-        ('DEFAULT', default.ALL_OPTS + api.ALL_OPTS + stores.DEFAULT_OPTS),
+        ('DEFAULT', default.ALL_OPTS + api.ALL_OPTS + image_api.ALL_OPTS +
+         stores.DEFAULT_OPTS),
         (stores.GLANCE_STORE_GROUP, stores.GLANCE_STORE_OPTS),
         (import_pipeline.GROUP, import_pipeline.ALL_OPTS),
+        (noauth.GROUP, noauth.ALL_OPTS),
     ] + web_download.list_opts() + [
         (name, file_store.ALL_OPTS) for name in stores.RESERVED_STORES]
 

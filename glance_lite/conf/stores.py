@@ -19,14 +19,17 @@ RESERVED_STORES = (STAGING_STORE, TASKS_STORE)
 DEFAULT_OPTS = [
     cfg.ListOpt(
         'enabled_backends',
-        default=[],
+        default=['local:file', 'replica:file'],
         help='The stores image data can be kept in, as a comma-separated '
              'list of "<store name>:<store type>" (for example '
              '"fast:file, slow:file"). The type is the name of a store '
              'driver installed in the glance_lite.stores entry-point '
              'namespace; each store reads its driver options from the '
              'group named after it ([fast], [slow]). The names '
-             '%s are reserved.' % ' and '.join(RESERVED_STORES)),
+             '%s are reserved. The default, two file stores under '
+             '$state_path/stores, lets a fresh installation import and '
+             'copy images without any configuration.'
+             % ' and '.join(RESERVED_STORES)),
     cfg.IntOpt(
         'image_size_cap',
         default=1099511627776,
@@ -43,9 +46,10 @@ GLANCE_STORE_GROUP = cfg.OptGroup(
 GLANCE_STORE_OPTS = [
     cfg.StrOpt(
         'default_backend',
+        default='local',
         help='Name of the store, from [DEFAULT] enabled_backends, that '
              'receives image data when an upload or import does not name '
-             'stores. Required when enabled_backends is set.'),
+             'stores.'),
 ]
 
 

@@ -30,7 +30,8 @@ def run_import(job):
     On any failure the flow has reverted; the task is then marked
     failed with the reason, and the acceptance is given back once more
     in case the flow could not do it (an engine error, a failing
-    revert): no path leaves a lock behind.
+    revert): no path leaves a lock behind. Returns the error that made
+    the import fail, or None.
     """
     try:
         engines.load(flow.build_import_flow(job), engine='serial').run()
@@ -40,8 +41,10 @@ def run_import(job):
         db_api.task_update(job.context, job.task_id,
                            {'status': 'failure', 'message': str(error)},
                            from_statuses=lock.LIVE_TASK_STATUSES)
+        return error
     finally:
         tasks.release_claims(job)
+    return None
 
 
 class ImportExecutor:

@@ -14,6 +14,7 @@ from oslo_utils import uuidutils
 
 from glance_lite.common import exception
 from glance_lite.db import api as db_api
+from glance_lite.imports import executor
 from glance_lite.imports import flow
 from glance_lite.imports import lock
 from glance_lite.imports import tasks
@@ -74,6 +75,48 @@ class ImportService:
         and ImportLockHeld, naming the running task, when a target store
         is already being imported to.
         """
+        task, job = self._accept(context, image_id, method, stores,
+                                 all_stores, all_stores_must_succeed, uri)
+        self.executor.submit(job)
+        return task
+
+    def upload(self, context, image_id, source, store=None, size=None):
+        """Store data sent with the image's upload call, then activate it.
+
+        The classic one-call upload is a glance-direct import run in the
+        caller's thread: the same locks, verification and reverts, and
+        the caller learns the outcome (the import's own error) at once.
+        """
+        self.stage(context, image_id, source, size=size)
+        _task, job = self._accept(context, image_id, 'glance-direct',
+                                  [store] if store else None, False, True,
+                                  None)
+        error = executor.run_import(job)
+        if error is not None:
+            self._unstage(context, image_id)
+            raise error
+
+    def _unstage(self, context, image_id):
+        """Put a failed upload's image back to queued, without its data.
+
+        The import has already reverted to the staged state; an upload
+        has no separate import step to retry, so the staged data goes
+        too and the client can simply upload again.
+        """
+        staging = self.stores.get(STAGING_STORE)
+        for location in db_api.image_get(context, image_id)['locations']:
+            if location['store'] == STAGING_STORE:
+                db_api.image_location_remove(context, image_id,
+                                             STAGING_STORE, location['url'])
+                try:
+                    staging.delete(location['url'])
+                except exception.StoreDataNotFound:
+                    pass
+        db_api.image_status_transition(context, image_id, ['uploading'],
+                                       'queued')
+
+    def _accept(self, context, image_id, method, stores, all_stores,
+                all_stores_must_succeed, uri):
         _check_request(image_id, method, stores, all_stores, uri)
         if uri is not None:
             # The filters refuse a URL now; where it resolves to is
@@ -111,8 +154,7 @@ class ImportService:
             db_api.import_lock_release_all(context, image_id, task_id)
             raise
         self._clean_up_after(context, image_id, taken_over, task_id)
-        self.executor.submit(job)
-        return task
+        return task, job
 
     def _target_stores(self, image, method, stores, all_stores):
         enabled = self.stores.enabled_stores

@@ -224,6 +224,22 @@ class ImportToStore(_JobTask):
             self._discard()
             return Copy(self.store, None, str(error))
 
+    def _discard(self):
+        """Remove this task's write; a store too broken for that is logged.
+
+        The store has already failed, or the import is being undone: its
+        cleanup failing as well must not turn one store's failure into
+        the whole import's. What it could not remove stays, named by the
+        task id the log gives, for the operator repairing the store.
+        """
+        try:
+            self.job.stores.get(self.store).discard(self.job.image_id,
+                                                    self.job.task_id)
+        except exception.StoreError:
+            LOG.exception('Could not remove what task %s wrote for image '
+                          '%s in store %s', self.job.task_id,
+                          self.job.image_id, self.store)
+
     def _write(self, source):
         job = self.job
         job.keeper.ensure_held(self.store)
@@ -259,10 +275,6 @@ class ImportToStore(_JobTask):
             return None
         return driver.StoredImage(location, source.size, source.checksum,
                                   source.os_hash_value)
-
-    def _discard(self):
-        self.job.stores.get(self.store).discard(self.job.image_id,
-                                                self.job.task_id)
 
     def revert(self, result, **kwargs):
         self._discard()
@@ -373,11 +385,24 @@ class Finish(_JobTask):
                           'os_hash_value': source.os_hash_value}
         db_api.import_finish(job.context, job.image_id, job.task_id,
                              job.locked_stores, activation)
-        try:
-            self._tidy(succeeded, failed, source)
-        except Exception:
-            LOG.exception('Image %s is imported, but tidying up after '
-                          'task %s failed', job.image_id, job.task_id)
+        # Each step on its own: a failed tidy (the image deleted the
+        # moment it became active, say) must not keep the task from
+        # being recorded as the success it is.
+        for step in (self._tidy, self._record_success):
+            try:
+                step(succeeded, failed, source)
+            except Exception:
+                LOG.exception('Image %s is imported, but %s after task %s '
+                              'failed', job.image_id, step.__name__,
+                              job.task_id)
+
+    def _record_success(self, succeeded, failed, source):
+        db_api.task_update(
+            self.job.context, self.job.task_id,
+            {'status': 'success', 'message': '',
+             'result': {'stores_succeeded': succeeded,
+                        'stores_failed': sorted(failed)}},
+            from_statuses=['processing'])
 
     def _tidy(self, succeeded, failed, source):
         job = self.job
@@ -392,9 +417,3 @@ class Finish(_JobTask):
             job.stores.get(STAGING_STORE).delete(source.location)
         elif job.method == 'web-download':
             job.stores.get(STAGING_STORE).discard(job.image_id, job.task_id)
-        db_api.task_update(
-            job.context, job.task_id,
-            {'status': 'success', 'message': '',
-             'result': {'stores_succeeded': succeeded,
-                        'stores_failed': sorted(failed)}},
-            from_statuses=['processing'])

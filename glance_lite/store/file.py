@@ -207,7 +207,9 @@ def _fsync_directory(path):
 
 
 def _remove_if_present(path):
+    # NotADirectoryError: the store's directory has been replaced by a
+    # file, so nothing can be under it.
     try:
         os.unlink(path)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         pass

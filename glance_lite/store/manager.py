@@ -75,6 +75,7 @@ class StoreManager:
                        '%s' % (problem, ', '.join(sorted(backends))))
         self.default_backend = default
         self.enabled_stores = sorted(backends)
+        self._types = dict(backends)
         backends.update(dict.fromkeys(stores_conf.RESERVED_STORES,
                                       RESERVED_STORE_TYPE))
         self._stores = {name: self._load(conf, name, store_type)
@@ -95,3 +96,7 @@ class StoreManager:
         except KeyError:
             raise exception.UnknownStore(
                 store=name, enabled=', '.join(self.enabled_stores)) from None
+
+    def store_type(self, name):
+        """The type (driver entry-point name) of enabled store ``name``."""
+        return self._types[name]

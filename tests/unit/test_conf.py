@@ -1,5 +1,6 @@
-"""Configuration: defaults, option checks and the committed sample."""
+"""Configuration: defaults, option checks and the committed samples."""
 
+import functools
 import os
 import pathlib
 import tempfile
@@ -7,6 +8,7 @@ import unittest
 
 from oslo_config import cfg
 from oslo_config import generator
+from oslo_policy import generator as policy_generator
 
 from glance_lite.common import exception
 from glance_lite.conf import default
@@ -39,13 +41,25 @@ class DefaultsTests(unittest.TestCase):
 class RegistrationTests(unittest.TestCase):
 
     def test_overrides_stay_in_their_own_configuration(self):
-        first, second = config.make_conf(), config.make_conf()
-        first.set_override('lock_ttl', 600, group='import')
-        first.set_override('default_backend', 'fast', group='glance_store')
-        first.set_override('max_redirects', 0, group='web_download')
-        self.assertEqual(60, second['import'].lock_ttl)
-        self.assertIsNone(second.glance_store.default_backend)
-        self.assertEqual(5, second.web_download.max_redirects)
+        first, second, untouched = (config.make_conf() for _ in range(3))
+        overrides = [('import', 'lock_ttl', 600),
+                     ('glance_store', 'default_backend', 'fast'),
+                     ('web_download', 'max_redirects', 0),
+                     ('noauth', 'project_id', 'p1')]
+        for group, name, value in overrides:
+            first.set_override(name, value, group=group)
+        for group, name, value in overrides:
+            self.assertEqual(value, first[group][name])
+            self.assertEqual(untouched[group][name], second[group][name])
+
+
+class AuthOptionTests(unittest.TestCase):
+
+    def test_unknown_auth_strategy_is_refused(self):
+        conf = config.make_conf('[DEFAULT]', 'auth_strategy = kerberos')
+        with self.assertRaises(cfg.ConfigFileValueError) as caught:
+            _ = conf.auth_strategy
+        self.assertIn('auth_strategy', str(caught.exception))
 
 
 class ImportOptionTests(unittest.TestCase):
@@ -70,17 +84,32 @@ class ImportOptionTests(unittest.TestCase):
         self.assertIn('executor_workers', str(caught.exception))
 
 
-class SampleConfigTests(unittest.TestCase):
+class SampleFileTests(unittest.TestCase):
+    """The committed samples are what their generators write now."""
 
-    def test_committed_sample_is_what_the_generator_writes(self):
+    def assert_sample_is_current(self, generate, generator_dir, sample,
+                                 tox_env):
         with tempfile.TemporaryDirectory() as tmp:
-            output = os.path.join(tmp, 'glance-lite.conf.sample')
-            generator.main([
-                '--config-file',
-                str(REPO / 'etc/oslo-config-generator/glance-lite.conf'),
-                '--output-file', output])
+            output = os.path.join(tmp, sample)
+            generate(['--config-file',
+                      str(REPO / 'etc' / generator_dir / 'glance-lite.conf'),
+                      '--output-file', output])
             generated = pathlib.Path(output).read_text()
-        committed = (REPO / 'etc/glance-lite.conf.sample').read_text()
+        committed = (REPO / 'etc' / sample).read_text()
         self.assertEqual(
             committed, generated,
-            'etc/glance-lite.conf.sample is stale: run "tox -e genconfig"')
+            'etc/%s is stale: run "tox -e %s"' % (sample, tox_env))
+
+    def test_config_sample(self):
+        self.assert_sample_is_current(
+            generator.main, 'oslo-config-generator',
+            'glance-lite.conf.sample', 'genconfig')
+
+    def test_policy_sample(self):
+        # Its own ConfigOpts: by default the generator registers its
+        # command line options on the global CONF and parses it.
+        self.assert_sample_is_current(
+            functools.partial(policy_generator.generate_sample,
+                              conf=cfg.ConfigOpts()),
+            'oslo-policy-generator', 'glance-lite-policy.yaml.sample',
+            'genpolicy')

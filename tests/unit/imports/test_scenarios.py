@@ -210,6 +210,21 @@ class ScenarioTests(base.ImportTestCase, fixtures.TestWithFixtures):
         self.assertIn('Store fast has no space left', task['message'])
         self.assert_reverted(image_id, before, task, 'fast')
 
+    def test_success_is_recorded_even_when_tidying_fails(self):
+        image_id = self.staged_image(DATA)
+
+        def deleted_meanwhile(context, image_id, store, url):
+            raise exception.ImageNotFound(image_id=image_id)
+
+        with fixtures.MonkeyPatch('%s.image_location_remove'
+                                  % db_api.__name__, deleted_meanwhile):
+            task = self.wait_for_task(self.service.import_image(
+                self.context, image_id, 'glance-direct')['id'])
+        self.assertEqual(('success', {'stores_succeeded': ['fast'],
+                                      'stores_failed': []}),
+                         (task['status'], task['result']))
+        self.assertEqual('active', self.image(image_id)['status'])
+
     def test_engine_error_still_releases_everything(self):
         image_id = self.staged_image(DATA)
         before = self.snapshot(image_id)

@@ -1,0 +1,73 @@
+"""What one API worker process serves requests with.
+
+Each worker process has its own store drivers, its own import executor
+(a thread pool whose imports heartbeat their locks) and the import
+service on top of them. They are built when the worker loads the
+application, after gunicorn forks it, so no thread or connection is
+ever shared across a fork; the server's worker-exit hook calls
+``stop`` so running imports get their grace period.
+
+paste.deploy builds the application from strings alone, so the worker's
+services are kept here, one set per process, rather than passed in.
+"""
+
+import threading
+
+from oslo_log import log as logging
+
+from glance_lite.imports import executor
+from glance_lite.imports import service
+from glance_lite.store import manager
+
+LOG = logging.getLogger(__name__)
+
+_guard = threading.Lock()
+_current = None
+
+
+class Services:
+
+    def __init__(self, conf):
+        self.conf = conf
+        self.stores = manager.StoreManager(conf)
+        self.executor = executor.ImportExecutor(
+            conf['import'].executor_workers,
+            conf['import'].heartbeat_interval)
+        self.imports = service.ImportService(conf, self.stores,
+                                             self.executor)
+
+
+def start(conf):
+    """Build this process's services from ``conf``; see ``current``.
+
+    Called by ``glance_lite.api.app.load_app`` before paste builds the
+    pipeline, since paste can hand the application nothing but strings.
+    Services started earlier must have been stopped.
+    """
+    global _current
+    with _guard:
+        _current = Services(conf)
+        return _current
+
+
+def current():
+    """The services ``start`` built in this process."""
+    if _current is None:
+        raise RuntimeError('the API services were not started; load the '
+                           'application with glance_lite.api.app.load_app')
+    return _current
+
+
+def stop(timeout):
+    """Let running imports finish for up to ``timeout`` seconds.
+
+    Imports still running or queued after that are abandoned with their
+    locks, which another worker or node takes over after lock_ttl.
+    Returns how many were abandoned.
+    """
+    global _current
+    with _guard:
+        services, _current = _current, None
+    if services is None:
+        return 0
+    return services.executor.shutdown(timeout)

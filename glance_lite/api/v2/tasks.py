@@ -1,0 +1,70 @@
+"""/v2/tasks and /v2/images/{id}/tasks: what imports did and are doing."""
+
+import urllib.parse
+
+from oslo_utils import uuidutils
+
+from glance_lite.api.v2 import access
+from glance_lite.api.v2 import schemas
+from glance_lite.api.v2 import views
+from glance_lite.api import wsgi
+from glance_lite.common import exception
+from glance_lite.db import api as db_api
+from glance_lite import policy
+
+
+class TasksController:
+
+    def __init__(self, services):
+        self.conf = services.conf
+
+    def show(self, request, task_id):
+        context = wsgi.context_of(request)
+        if not uuidutils.is_uuid_like(task_id):
+            raise exception.TaskNotFound(task_id=task_id)
+        task = db_api.task_get(context, task_id)
+        if not context.is_admin and task['owner'] != context.project_id:
+            raise exception.TaskNotFound(task_id=task_id)
+        policy.authorize(context, 'get_task', {'owner': task['owner']})
+        return wsgi.json_response(views.task_view(task))
+
+    def index(self, request):
+        context = wsgi.context_of(request)
+        policy.authorize(context, 'get_tasks', {})
+        limit = min(wsgi.int_param(request, 'limit') or
+                    self.conf.limit_param_default, self.conf.api_limit_max)
+        sort_dir = request.GET.get('sort_dir', 'desc')
+        if sort_dir not in ('asc', 'desc'):
+            raise exception.BadRequest(
+                reason='sort_dir must be asc or desc, not %r' % sort_dir)
+        filters = {}
+        for name in ('status', 'type'):
+            if name in request.GET:
+                filters[name] = request.GET[name]
+        if filters.get('status', 'pending') not in schemas.TASK_STATUSES:
+            raise exception.BadRequest(
+                reason='status must be one of %s' % ', '.join(
+                    schemas.TASK_STATUSES))
+        marker = request.GET.get('marker')
+        try:
+            tasks = db_api.task_list(context, filters=filters, marker=marker,
+                                     limit=limit, sort_dir=sort_dir)
+        except exception.TaskNotFound:
+            raise exception.BadRequest(
+                reason='marker %s is not a task you can see' % marker
+            ) from None
+        body = {'tasks': [views.task_view(task) for task in tasks],
+                'first': '/v2/tasks', 'schema': '/v2/schemas/tasks'}
+        if len(tasks) == limit:
+            params = [(name, value) for name, value in request.GET.items()
+                      if name != 'marker'] + [('marker', tasks[-1]['id'])]
+            body['next'] = '/v2/tasks?%s' % urllib.parse.urlencode(params)
+        return wsgi.json_response(body)
+
+    def image_tasks(self, request, image_id):
+        context = wsgi.context_of(request)
+        image = access.visible_image(context, image_id)
+        access.authorize_image(context, 'get_image', image)
+        tasks = db_api.task_list_for_image(context, image_id)
+        return wsgi.json_response(
+            {'tasks': [views.task_view(task) for task in tasks]})

@@ -1,0 +1,21 @@
+"""Rules about tasks, the records of image imports.
+
+The target is the task's ``owner``, the project that started it.
+"""
+
+from glance_lite.policies import base
+
+rules = [
+    base.api_rule(
+        'get_task', base.ADMIN_OR_OWNER,
+        'Show a task: its status, result and error message.',
+        [('GET', '/v2/tasks/{task_id}')]),
+    base.api_rule(
+        'get_tasks', base.ANYONE,
+        'List tasks.',
+        [('GET', '/v2/tasks')]),
+]
+
+
+def list_rules():
+    return rules
