@@ -9,6 +9,7 @@ SIGTERM it stops accepting connections and gives running requests
 ``graceful_shutdown_timeout`` seconds to finish.
 """
 
+import ctypes
 import sys
 
 from gunicorn.app import base
@@ -84,6 +85,34 @@ def prepare(conf):
     engine.dispose()
 
 
+# glibc's mallopt parameters (malloc.h) and the values we set.
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+_MMAP_THRESHOLD = 32 * 1024 * 1024
+_TRIM_THRESHOLD = 32 * 1024 * 1024
+
+
+def keep_transfer_buffers():
+    """Let workers reuse freed multi-MiB buffers instead of refaulting them.
+
+    Image data moves in chunks of several MiB. With glibc's adaptive
+    defaults, freed chunks are often given back to the kernel (unmapped
+    or trimmed) and the next chunk is faulted in again as zeroed pages:
+    the benchmarks measured 150k to 600k minor faults and up to 1.4 s
+    of system time per GiB staged, which made glance-direct's throughput
+    swing by a third between runs. Fixed thresholds keep such buffers in
+    the heap; what a worker keeps is bounded by its busiest moment, not
+    by image size. Set before gunicorn forks, so every worker has it;
+    a C library without mallopt is left as it is.
+    """
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return
+    mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)
+    mallopt(_M_TRIM_THRESHOLD, _TRIM_THRESHOLD)
+
+
 def main(argv=None):
     conf = cmd.load_config(argv)
     try:
@@ -91,6 +120,7 @@ def main(argv=None):
     except exception.GlanceLiteException as e:
         print('glance-lite-api: %s' % e, file=sys.stderr)
         return 1
+    keep_transfer_buffers()
     LOG.info('Serving the Image API on %s with %d worker(s)',
              bind_address(conf), conf.workers)
     APIServer(conf).run()

@@ -66,17 +66,21 @@ class ImportService:
 
     def import_image(self, context, image_id, method, stores=None,
                      all_stores=False, all_stores_must_succeed=True,
-                     uri=None):
+                     uri=None, image=None):
         """Accept an import: lock its target stores, then queue its flow.
 
-        Returns the new task (status pending). Raises
+        ``image`` is the image as the caller has just read it, if it has,
+        to spare reading it again; whatever decides the import is read
+        again once the locks are held. Returns the new task (status
+        pending). Raises
         InvalidImportRequest or UnknownStore for a bad request,
         ImportConflict when the image is in no state for this method,
         and ImportLockHeld, naming the running task, when a target store
         is already being imported to.
         """
         task, job = self._accept(context, image_id, method, stores,
-                                 all_stores, all_stores_must_succeed, uri)
+                                 all_stores, all_stores_must_succeed, uri,
+                                 image)
         self.executor.submit(job)
         return task
 
@@ -116,13 +120,14 @@ class ImportService:
                                        'queued')
 
     def _accept(self, context, image_id, method, stores, all_stores,
-                all_stores_must_succeed, uri):
+                all_stores_must_succeed, uri, image=None):
         _check_request(image_id, method, stores, all_stores, uri)
         if uri is not None:
             # The filters refuse a URL now; where it resolves to is
             # checked when it is fetched, on every redirect.
             http.check_url(self.conf, uri)
-        image = db_api.image_get(context, image_id)
+        if image is None:
+            image = db_api.image_get(context, image_id)
         targets = self._target_stores(image, method, stores, all_stores)
         restore_status = _FIRST_IMPORT_STATUS.get(method)
         if method == 'copy-image' and image['status'] != 'active':
@@ -135,10 +140,11 @@ class ImportService:
             context, self.conf, self.stores, image_id, task_id, method,
             targets, all_stores_must_succeed, uri=uri,
             restore_status=restore_status)
+        # Refused, it holds nothing: acquire_import_locks is all or none.
+        taken_over = lock.acquire_import_locks(
+            context, image_id, job.locked_stores, task_id,
+            self.conf['import'].lock_ttl)
         try:
-            taken_over = lock.acquire_import_locks(
-                context, image_id, job.locked_stores, task_id,
-                self.conf['import'].lock_ttl)
             if method == 'copy-image':
                 _refuse_stores_holding_it(
                     db_api.image_get(context, image_id), targets)

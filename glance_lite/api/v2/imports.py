@@ -68,7 +68,7 @@ class ImportController:
             context, image_id, method, stores=stores,
             all_stores=body.get('all_stores', False),
             all_stores_must_succeed=body.get('all_stores_must_succeed', True),
-            uri=body['method'].get('uri'))
+            uri=body['method'].get('uri'), image=image)
         return wsgi.no_content(status=202)
 
 
