@@ -69,6 +69,27 @@ def time_driver_add(workdir, source_path, size, chunk_size):
     return elapsed, store.chunk_size
 
 
+def run(bench):
+    """The suite's ``store`` benchmark (``python -m benchmarks``).
+
+    The driver's ``add`` of the run's ``--size`` source file, from the
+    page cache as the suite's reference commands read it, beside them.
+    """
+    size = bench.size
+    source = bench.source(size)
+    samples = []
+    for _ in range(bench.args.repeat):
+        bench.measure_references(size)
+        with tempfile.TemporaryDirectory(dir=bench.scratch_dir) as workdir:
+            bench.prepare_cache(source)
+            seconds, chunk_size = time_driver_add(workdir, source, size,
+                                                  4 * 1024 * 1024)
+        samples.append(size / seconds / 1e6)
+    bench.add_throughput_row(
+        'store', 'file driver add (hash, write, fsync)', samples, size,
+        details={'chunk_size': chunk_size})
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--size', default='1G', type=parse_size,
