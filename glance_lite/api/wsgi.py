@@ -6,6 +6,7 @@ message that names the problem, and parsing query parameters.
 """
 
 import json
+import urllib.parse
 
 import webob
 
@@ -121,6 +122,21 @@ def json_response(body, status=200, headers=None):
 
 def no_content(status=204):
     return webob.Response(status=status)
+
+
+def next_link(request, path, page, limit):
+    """The link to the page after ``page``, or None on the last page.
+
+    A full page may have a successor; an empty one (``limit=0`` asks for
+    one) has no last item to continue from, so it has no next link. The
+    request's other parameters (filters, sort) carry over.
+    """
+    if not page or len(page) < limit:
+        return None
+    params = [(name, value) for name, value in request.GET.items()
+              if name != 'marker']
+    params.append(('marker', page[-1]['id']))
+    return '%s?%s' % (path, urllib.parse.urlencode(params))
 
 
 def int_param(request, name, minimum=0, maximum=None):

@@ -1,7 +1,5 @@
 """/v2/images: create, show, list, update (JSON patch), delete, tags."""
 
-import urllib.parse
-
 from oslo_utils import timeutils
 
 from glance_lite.api.v2 import access
@@ -139,20 +137,6 @@ def _sort_keys_dirs(request):
     return keys, dirs
 
 
-def _next_link(request, images, limit):
-    """The link to the page after ``images``, or None on the last page.
-
-    A full page may have a successor; an empty one (``limit=0`` asks for
-    one) has no last image to continue from, so it has no next link.
-    """
-    if not images or len(images) < limit:
-        return None
-    params = [(name, value) for name, value in request.GET.items()
-              if name != 'marker']
-    params.append(('marker', images[-1]['id']))
-    return '/v2/images?%s' % urllib.parse.urlencode(params)
-
-
 class ImagesController:
 
     def __init__(self, services):
@@ -207,7 +191,7 @@ class ImagesController:
             ) from None
         body = {'images': [views.image_view(image) for image in images],
                 'first': '/v2/images', 'schema': '/v2/schemas/images'}
-        next_link = _next_link(request, images, limit)
+        next_link = wsgi.next_link(request, '/v2/images', images, limit)
         if next_link:
             body['next'] = next_link
         return wsgi.json_response(body)

@@ -1,7 +1,5 @@
 """/v2/tasks and /v2/images/{id}/tasks: what imports did and are doing."""
 
-import urllib.parse
-
 from oslo_utils import uuidutils
 
 from glance_lite.api.v2 import access
@@ -55,10 +53,9 @@ class TasksController:
             ) from None
         body = {'tasks': [views.task_view(task) for task in tasks],
                 'first': '/v2/tasks', 'schema': '/v2/schemas/tasks'}
-        if len(tasks) == limit:
-            params = [(name, value) for name, value in request.GET.items()
-                      if name != 'marker'] + [('marker', tasks[-1]['id'])]
-            body['next'] = '/v2/tasks?%s' % urllib.parse.urlencode(params)
+        next_link = wsgi.next_link(request, '/v2/tasks', tasks, limit)
+        if next_link:
+            body['next'] = next_link
         return wsgi.json_response(body)
 
     def image_tasks(self, request, image_id):

@@ -8,6 +8,7 @@ only the HTTP server is missing (the functional tests add it).
 import hashlib
 import tempfile
 import time
+import unittest
 
 import webob
 
@@ -25,6 +26,22 @@ BOB = {'X-Project-Id': 'bob-project', 'X-User-Id': 'bob',
        'X-Roles': 'member,reader'}
 PATCH_TYPE = 'application/openstack-images-v2.1-json-patch'
 TERMINAL = ('success', 'failure')
+
+
+class AppTestCase(unittest.TestCase):
+    """The real application, for requests that need no database.
+
+    One app per class, its stores under a scratch state directory.
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        state = tempfile.TemporaryDirectory()
+        cls.addClassCleanup(state.cleanup)
+        cls.app = app.load_app(config.make_conf(
+            '[DEFAULT]', 'state_path = %s' % state.name))
+        cls.addClassCleanup(services.stop, 5)
 
 
 class APITestCase(db_base.DbTestCase):

@@ -1,30 +1,19 @@
 """The OpenAPI document at /openapi.json: valid, complete, not stale."""
 
-import tempfile
-import unittest
 
 import jsonschema_rs
 import schemathesis
 import webob
 
-from glance_lite.api import app
 from glance_lite.api import openapi
 from glance_lite.api import router
 from glance_lite.api import services
 from glance_lite.api.v2 import imports
 from glance_lite.api.v2 import schemas
-from tests.unit import config
+from tests.unit.api import base
 
 
-class OpenAPIDocumentTests(unittest.TestCase):
-
-    @classmethod
-    def setUpClass(cls):
-        state = tempfile.TemporaryDirectory()
-        cls.addClassCleanup(state.cleanup)
-        cls.app = app.load_app(config.make_conf(
-            '[DEFAULT]', 'state_path = %s' % state.name))
-        cls.addClassCleanup(services.stop, 5)
+class OpenAPIDocumentTests(base.AppTestCase):
 
     def test_served_as_json(self):
         response = webob.Request.blank('/openapi.json').get_response(

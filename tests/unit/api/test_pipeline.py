@@ -1,7 +1,6 @@
 """The API's paste pipeline: routing, errors, identity, middleware."""
 
 import os
-import tempfile
 import unittest
 
 import webob
@@ -9,20 +8,12 @@ import webob
 from glance_lite.api import app
 from glance_lite.api import context as api_context
 from glance_lite.api import fault
-from glance_lite.api import services
 from glance_lite.common import exception
+from tests.unit.api import base
 from tests.unit import config
 
 
-class PipelineTests(unittest.TestCase):
-
-    @classmethod
-    def setUpClass(cls):
-        state = tempfile.TemporaryDirectory()
-        cls.addClassCleanup(state.cleanup)
-        cls.app = app.load_app(config.make_conf(
-            '[DEFAULT]', 'state_path = %s' % state.name))
-        cls.addClassCleanup(services.stop, 5)
+class PipelineTests(base.AppTestCase):
 
     def request(self, path, **kwargs):
         return webob.Request.blank(path, **kwargs).get_response(self.app)
