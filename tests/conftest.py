@@ -20,7 +20,12 @@ os.environ.setdefault(
     ]))
 
 _BACKEND_OF_TEST = {}
-_OUTCOMES = collections.defaultdict(collections.Counter)
+# One outcome per test: a test with subtests (unittest's subTest) sends a
+# report per subtest, and a test has setup, call and teardown reports;
+# counting reports instead of tests made the summary disagree with
+# pytest's totals.
+_OUTCOME_OF_TEST = {}
+_SEVERITY = {'passed': 0, 'skipped': 1, 'failed': 2}
 
 
 def pytest_collection_modifyitems(items):
@@ -31,20 +36,30 @@ def pytest_collection_modifyitems(items):
 
 
 def pytest_runtest_logreport(report):
-    backend = _BACKEND_OF_TEST.get(report.nodeid)
-    if backend is None:
+    if report.nodeid not in _BACKEND_OF_TEST:
         return
-    if report.when == 'call' or (report.when == 'setup' and not report.passed):
-        _OUTCOMES[backend][report.outcome] += 1
+    if report.when == 'call' or not report.passed:
+        previous = _OUTCOME_OF_TEST.get(report.nodeid)
+        if previous is None or (
+                _SEVERITY[report.outcome] > _SEVERITY[previous]):
+            _OUTCOME_OF_TEST[report.nodeid] = report.outcome
 
 
 def pytest_terminal_summary(terminalreporter):
-    if not _OUTCOMES:
+    if not _OUTCOME_OF_TEST:
         return
+    counts = collections.defaultdict(collections.Counter)
+    for nodeid, outcome in _OUTCOME_OF_TEST.items():
+        counts[_BACKEND_OF_TEST[nodeid]][outcome] += 1
     terminalreporter.section('database tests per backend')
-    for backend in sorted(_OUTCOMES):
-        counts = _OUTCOMES[backend]
+    for backend in sorted(counts):
         terminalreporter.write_line(
             '%-11s passed=%d failed=%d skipped=%d' % (
-                backend, counts['passed'], counts['failed'],
-                counts['skipped']))
+                backend, counts[backend]['passed'],
+                counts[backend]['failed'], counts[backend]['skipped']))
+    if any(backend_counts['skipped'] for backend_counts in counts.values()):
+        # Imported here: oslo.db must not be imported before the
+        # environment default above is set.
+        from tests.unit.db import base as db_base
+        terminalreporter.write_line(
+            'Database tests were skipped. ' + db_base.HOW_TO_ENABLE_BACKENDS)

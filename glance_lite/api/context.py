@@ -41,6 +41,8 @@ def context_from_headers(request):
 
 
 def _forward(request, ctx, application):
+    # What this request's thread logs from here on names its caller.
+    ctx.update_store()
     request.environ[ENVIRON_KEY] = ctx
     return request.get_response(application)
 

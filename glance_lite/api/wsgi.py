@@ -8,6 +8,7 @@ message that names the problem, and parsing query parameters.
 import json
 import urllib.parse
 
+import jsonschema
 import webob
 
 from glance_lite.api import context as api_context
@@ -54,6 +55,19 @@ def read_json(request, expected_type=dict, media_types=(JSON,)):
                 'object' if expected_type is dict else 'array'))
     _check_storable(body)
     return body
+
+
+def check_body(validator, body, what):
+    """400 naming where ``body`` first breaks ``validator``'s schema.
+
+    ``what`` names the body in the message ("import request").
+    """
+    error = jsonschema.exceptions.best_match(validator.iter_errors(body))
+    if error is not None:
+        where = '/'.join(str(part) for part in error.absolute_path)
+        raise exception.BadRequest(
+            reason='invalid %s%s: %s' % (what, ' at ' + where if where
+                                         else '', error.message))
 
 
 def _check_storable(body):

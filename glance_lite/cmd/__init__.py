@@ -1,25 +1,23 @@
 """Console entry points. Each one starts with ``load_config``."""
 
-import os
 import sys
 
 from oslo_log import log as logging
 
 from glance_lite import conf as glance_conf
+from glance_lite.conf import log as log_conf
 
 
 def load_config(argv=None, cli_opts=()):
     """Parse the command line and config files, set up logging.
 
-    Also creates ``state_path``: the embedded SQLite database lives
-    there and SQLite cannot create a file in a missing directory.
+    Creates nothing: a command that makes the embedded database creates
+    its directory (``glance_lite.db.migration.prepare_sqlite_directory``),
+    and one that only reads must not leave an empty database behind.
     """
     conf = glance_conf.CONF
     conf.register_cli_opts(cli_opts)
-    logging.register_options(conf)
-    # Without a log file, log to stderr: stdout carries command output.
-    conf.set_default('use_stderr', True)
+    log_conf.register_opts(conf)
     conf(sys.argv[1:] if argv is None else argv, project='glance-lite')
     logging.setup(conf, 'glance-lite')
-    os.makedirs(conf.state_path, exist_ok=True)
     return conf

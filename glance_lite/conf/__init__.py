@@ -11,6 +11,8 @@ from glance_lite.conf import api
 from glance_lite.conf import database
 from glance_lite.conf import default
 from glance_lite.conf import image_api
+from glance_lite.conf import image_format
+from glance_lite.conf import import_plugins
 from glance_lite.conf import import_pipeline
 from glance_lite.conf import noauth
 from glance_lite.conf import policy
@@ -31,7 +33,9 @@ def register_opts(conf):
     api.register_opts(conf)
     database.register_opts(conf)
     image_api.register_opts(conf)
+    image_format.register_opts(conf)
     import_pipeline.register_opts(conf)
+    import_plugins.register_opts(conf)
     noauth.register_opts(conf)
     policy.register_opts(conf)
     stores.register_opts(conf)

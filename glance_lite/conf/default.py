@@ -1,6 +1,7 @@
 """Options of the ``[DEFAULT]`` group."""
 
 import os
+import socket
 
 from oslo_config import cfg
 
@@ -21,6 +22,16 @@ ALL_OPTS = [
              'stores. It is created on first start. A multi-node '
              'deployment points [database] connection at a shared server '
              'instead of the embedded database.'),
+    cfg.StrOpt(
+        'host',
+        default=socket.gethostname(),
+        sample_default='<current hostname>',
+        help='Name of this node. Import locks record it with the process '
+             'id of their owner, so that when an import is found '
+             'abandoned the reaper, the task message and '
+             '"glance-lite-manage imports list" say which process on '
+             'which node stopped. Give each node of a deployment its own '
+             'name.'),
 ]
 
 

@@ -114,13 +114,31 @@ class APIServer:
         config = self.runner.write_config(
             'bind_port = %d' % self.port, 'workers = %d' % self.workers,
             *config_lines)
+        # In a process group (and session) of its own, like a command a
+        # shell starts, so a test can signal the group as a terminal's
+        # Ctrl-C does without signalling the test run.
         with open(self.log_path, 'ab') as log:
             self.process = subprocess.Popen(
                 [os.path.join(BIN_DIR, 'glance-lite-api'),
                  '--config-file', config], stdout=log,
-                stderr=subprocess.STDOUT)
+                stderr=subprocess.STDOUT, start_new_session=True)
         self._remember(self.process.pid)
         return self.process
+
+    def send_signal(self, signum, whole_group=False):
+        """Signal the master, or master and workers as a terminal does."""
+        self.worker_pids()
+        if whole_group:
+            os.killpg(self.process.pid, signum)
+        else:
+            self.process.send_signal(signum)
+
+    def is_listening(self):
+        try:
+            socket.create_connection(('127.0.0.1', self.port), 1).close()
+        except ConnectionRefusedError:
+            return False
+        return True
 
     def log(self):
         try:

@@ -1,9 +1,11 @@
 """glance-lite-api as a real server: workers, answers, shutdown."""
 
+import http.client
 import json
 import os
 import signal
 import tempfile
+import time
 import unittest
 
 from tests.functional import base as functional_base
@@ -29,7 +31,7 @@ class APIServerTests(unittest.TestCase):
         server = self.server.start()
         status, body = self.server.wait_until_serving()
         self.assertEqual(200, status)
-        self.assertEqual('v2.16', json.loads(body)['versions'][0]['id'])
+        self.assertEqual('v2.12', json.loads(body)['versions'][0]['id'])
         self.assertEqual((200, b'OK'), self.server.get('/healthcheck'))
         self.assertEqual(300, self.server.get('/')[0])
         # The first worker may answer before the second is forked.
@@ -41,6 +43,22 @@ class APIServerTests(unittest.TestCase):
 
         server.send_signal(signal.SIGTERM)
         self.assertEqual(0, server.wait(START_TIMEOUT))
+
+    def test_an_idle_connection_outlives_a_client_polling_interval(self):
+        # openstacksdk polls every 2 s on one kept-alive connection; a
+        # server closing idle connections after 2 s (gunicorn's default)
+        # made its polls fail with "Remote end closed connection".
+        self.server.start()
+        self.server.wait_until_serving()
+        connection = http.client.HTTPConnection('127.0.0.1',
+                                                self.server.port, timeout=30)
+        self.addCleanup(connection.close)
+        for pause in (0, 3):
+            time.sleep(pause)
+            connection.request('GET', '/versions')
+            response = connection.getresponse()
+            response.read()
+            self.assertEqual(200, response.status)
 
     def test_missing_paste_file_stops_start_up(self):
         server = self.server.start(

@@ -66,8 +66,8 @@ class GlanceCLISessionTests(base.ServerTestCase):
             image_id, lambda image: base.stores_of(image) == {'fast',
                                                               'slow'},
             'to be in stores fast and slow')
-        self.assertNotIn('os_glance_importing_to_stores', copied)
-        self.assertNotIn('os_glance_failed_import', copied)
+        self.assertEqual('', copied['os_glance_importing_to_stores'])
+        self.assertEqual('', copied['os_glance_failed_import'])
         self.assertEqual(data, self.read_store_file('slow', image_id))
 
         target = os.path.join(self.scratch_dir, 'cli-download.raw')

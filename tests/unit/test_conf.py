@@ -11,6 +11,7 @@ from oslo_config import generator
 from oslo_policy import generator as policy_generator
 
 from glance_lite.common import exception
+from glance_lite.conf import api as api_conf
 from glance_lite.conf import default
 from glance_lite.conf import import_pipeline
 from tests.unit import config
@@ -82,6 +83,30 @@ class ImportOptionTests(unittest.TestCase):
         with self.assertRaises(cfg.ConfigFileValueError) as caught:
             _ = conf['import'].executor_workers
         self.assertIn('executor_workers', str(caught.exception))
+
+
+class ServerOptionTests(unittest.TestCase):
+
+    def test_defaults_pass_the_check(self):
+        api_conf.check_opts(config.make_conf())
+
+    def test_worker_connections_must_exceed_threads(self):
+        conf = config.make_conf('[DEFAULT]', 'threads_per_worker = 16',
+                                'worker_connections = 16')
+        with self.assertRaises(exception.InvalidConfiguration) as caught:
+            api_conf.check_opts(conf)
+        self.assertIn('worker_connections (16)', str(caught.exception))
+        self.assertIn('threads_per_worker (16)', str(caught.exception))
+        api_conf.check_opts(config.make_conf(
+            '[DEFAULT]', 'threads_per_worker = 16',
+            'worker_connections = 17'))
+
+    def test_backlog_cap_is_read_from_the_kernel(self):
+        with tempfile.NamedTemporaryFile('w') as limit:
+            limit.write('512\n')
+            limit.flush()
+            self.assertEqual(512, api_conf.backlog_cap(limit.name))
+        self.assertIsNone(api_conf.backlog_cap('/nonexistent/somaxconn'))
 
 
 class SampleFileTests(unittest.TestCase):

@@ -158,7 +158,7 @@ class KeystonePipelineTests(fixtures.TestWithFixtures, unittest.TestCase):
         self.addCleanup(services.stop, 30)
         return application
 
-    def request(self, application, path='/versions', **headers):
+    def request(self, application, path='/v2/images', **headers):
         return webob.Request.blank(path, headers=headers).get_response(
             application)
 
@@ -185,6 +185,20 @@ class KeystonePipelineTests(fixtures.TestWithFixtures, unittest.TestCase):
                 response = self.request(application, **headers)
                 self.assertEqual(401, response.status_int)
                 self.assertEqual(401, response.json['error']['code'])
+
+    def test_version_discovery_needs_no_token(self):
+        application = self.load(delay_auth_decision=False)
+        for path, status in (('/', 300), ('/versions', 200)):
+            with self.subTest(path=path):
+                response = self.request(application, path)
+                self.assertEqual(status, response.status_int)
+                self.assertEqual('v2.12',
+                                 response.json['versions'][0]['id'])
+        # Only those exact paths: the v2 root and the API need a token.
+        for path in ('/v2/', '/versions/', '/v2/images'):
+            with self.subTest(path=path):
+                self.assertEqual(401,
+                                 self.request(application, path).status_int)
 
     def test_healthcheck_needs_no_token(self):
         application = self.load(delay_auth_decision=False)
