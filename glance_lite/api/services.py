@@ -1,11 +1,12 @@
 """What one API worker process serves requests with.
 
 Each worker process has its own store drivers, its own import executor
-(a thread pool whose imports heartbeat their locks) and the import
-service on top of them. They are built when the worker loads the
-application, after gunicorn forks it, so no thread or connection is
-ever shared across a fork; the server's worker-exit hook calls
-``stop`` so running imports get their grace period.
+(a thread pool whose imports heartbeat their locks), its own reaper of
+abandoned imports and the import service on top of them. They are built
+when the worker loads the application, after gunicorn forks it, so no
+thread or connection is ever shared across a fork; the server's
+worker-exit hook calls ``stop`` so running imports get their grace
+period.
 
 paste.deploy builds the application from strings alone, so the worker's
 services are kept here, one set per process, rather than passed in.
@@ -15,7 +16,10 @@ import threading
 
 from oslo_log import log as logging
 
+from glance_lite.common import context
+from glance_lite.import_plugins import loader
 from glance_lite.imports import executor
+from glance_lite.imports import reaper
 from glance_lite.imports import service
 from glance_lite.store import manager
 
@@ -32,9 +36,14 @@ class Services:
         self.stores = manager.StoreManager(conf)
         self.executor = executor.ImportExecutor(
             conf['import'].executor_workers,
-            conf['import'].heartbeat_interval)
-        self.imports = service.ImportService(conf, self.stores,
-                                             self.executor)
+            conf['import'].heartbeat_interval,
+            niceness=conf['import'].executor_niceness)
+        self.imports = service.ImportService(
+            conf, self.stores, self.executor,
+            plugins=loader.load_plugins(conf))
+        self.reaper = reaper.Reaper(context.get_admin_context(), conf,
+                                    self.stores)
+        self.reaper.start()
 
 
 def start(conf):
@@ -46,6 +55,10 @@ def start(conf):
     """
     global _current
     with _guard:
+        if _current is not None:
+            # Its reaper would go on working on this process's database
+            # with the stores of the old configuration.
+            _current.reaper.stop()
         _current = Services(conf)
         return _current
 
@@ -70,4 +83,5 @@ def stop(timeout):
         services, _current = _current, None
     if services is None:
         return 0
+    services.reaper.stop()
     return services.executor.shutdown(timeout)

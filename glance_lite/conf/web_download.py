@@ -75,7 +75,10 @@ WEB_DOWNLOAD_OPTS = [
         help='Seconds to wait for a TCP connection, and for the TLS '
              'handshake, to a web server. A server that does not answer '
              'in time fails the download instead of holding an import '
-             'worker.'),
+             'worker. Also bounds the host name lookup made while a '
+             'web-download request waits, to refuse at once a URL whose '
+             'host resolves to a non-public address; a host not resolved '
+             'in time is checked when the download connects.'),
     cfg.FloatOpt(
         'read_timeout',
         default=60.0,

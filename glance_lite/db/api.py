@@ -19,23 +19,56 @@ run one after the other.
 Every public function opens and finishes its own transaction; do not
 call one inside another's transaction (a failed INSERT aborts the whole
 transaction on PostgreSQL).
+
+Transient errors (the server unreachable, a lost connection, a deadlock
+or lock wait timeout) are retried, a whole transaction at a time, as
+long as the caller's context allows (``RequestContext.db_retry_timeout``;
+see ``_db_operation``). A retry may follow a COMMIT that landed although
+its reply was lost with the connection, so every primitive the import
+pipeline uses is harmless to run twice: each says in its docstring what
+a second run after a landed first one does.
 """
 
 import contextlib
 import functools
 import operator
+import sqlite3
+import sys
+import time
 import uuid
 
 from oslo_db import api as oslo_db_api
 from oslo_db import exception as db_exc
 from oslo_db.sqlalchemy import enginefacade
+from oslo_log import log as logging
 from oslo_utils import timeutils
 import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
 
 from glance_lite.common import exception
+from glance_lite.conf import stores as stores_conf
 from glance_lite.db import models
 
+LOG = logging.getLogger(__name__)
+
 main_context_manager = enginefacade.transaction_context()
+
+
+def _without_pre_ping(engine):
+    """Stop the pool from pinging every connection it hands out.
+
+    oslo.db creates its engines with SQLAlchemy's ``pool_pre_ping`` and
+    no option to turn it off: a ``SELECT 1`` round trip before every
+    transaction, which doubled the statements of a refused import. A
+    connection that died while pooled is found instead by its first
+    statement failing: SQLAlchemy then invalidates the whole pool, and
+    _RetryBudget runs that transaction again at once on a new
+    connection, whatever the caller's retry budget.
+    """
+    engine.pool._pre_ping = False
+
+
+main_context_manager.append_on_engine_create(_without_pre_ping)
 
 _images = models.Image.__table__
 _properties = models.ImageProperty.__table__
@@ -46,9 +79,68 @@ _import_locks = models.ImportLock.__table__
 _tags = models.ImageTag.__table__
 _members = models.ImageMember.__table__
 
+# A task in these statuses may still write; any other status is final.
+LIVE_TASK_STATUSES = ('pending', 'processing')
+# The list marker naming the stores an image's last imports failed in.
+FAILED_IMPORT_MARKER = 'os_glance_failed_import'
+# The stores an image is being imported to (derived from import locks).
+IMPORTING_MARKER = 'os_glance_importing_to_stores'
+# An image's status while its first import runs: saving for an upload
+# (PUT /file, as Glance), importing for the import API.
+FIRST_IMPORT_WORKING_STATUSES = ('importing', 'saving')
+
+# How often a transaction that lost its connection is run again at once,
+# whatever its retry budget: the pool does not ping connections, so a
+# connection that died while pooled (the server restarted) is found dead
+# by its first statement, and the pool is invalidated then.
+_DISCONNECT_RETRIES = 1
 # How often a transaction that lost a deadlock is run again before the
-# caller gets DatabaseDeadlock. Each attempt is a whole transaction.
+# caller gets DatabaseDeadlock, whatever its retry budget. Each attempt
+# is a whole transaction.
 _DEADLOCK_RETRIES = 5
+
+# PostgreSQL SQLSTATEs of a server going away or not there yet: admin,
+# crash and "cannot connect now" (starting up, shutting down), too many
+# connections; class 08 is "connection exception".
+_PG_UNAVAILABLE = ('57P01', '57P02', '57P03', '53300')
+# Serialization failure, deadlock, lock not available (lock_timeout).
+_PG_CONFLICT = ('40001', '40P01', '55P03')
+
+
+def transient_error(error):
+    """The glance-lite class of a transient database error, or None.
+
+    oslo.db turns most of them into DBConnectionError or DBDeadlock
+    (MySQL's 1205 lock wait timeout included), but not all: psycopg2
+    words a refused connection as "connection to server at ... failed"
+    since libpq 14, which oslo.db leaves as a bare OperationalError, and
+    so it does with PostgreSQL's "the database system is starting up"
+    and with serialization failures. Those are told apart here by their
+    SQLSTATE (none at all for libpq's own connection failures). A pool
+    that cannot hand out a connection in time is unavailable too, and
+    SQLite's "database is locked" is a conflict like a deadlock.
+    """
+    if isinstance(error, (exception.DatabaseUnavailable,
+                          db_exc.DBConnectionError, sa_exc.TimeoutError)):
+        return exception.DatabaseUnavailable
+    if isinstance(error, (exception.DatabaseDeadlock, db_exc.DBDeadlock)):
+        return exception.DatabaseDeadlock
+    if isinstance(error, sa_exc.OperationalError):
+        sqlstate = getattr(error.orig, 'pgcode', '')
+        if error.connection_invalidated or sqlstate is None or (
+                sqlstate and (sqlstate.startswith('08')
+                              or sqlstate in _PG_UNAVAILABLE)):
+            return exception.DatabaseUnavailable
+        if sqlstate in _PG_CONFLICT:
+            return exception.DatabaseDeadlock
+        if isinstance(error.orig, sqlite3.OperationalError) and (
+                'database is locked' in str(error.orig)):
+            # A deferred SQLite transaction that read first cannot take
+            # the write lock while another writer holds it: SQLite
+            # refuses at once (its busy timeout would deadlock), and the
+            # whole transaction may simply run again.
+            return exception.DatabaseDeadlock
+    return None
 
 
 @contextlib.contextmanager
@@ -60,17 +152,20 @@ def translate_errors(operation):
     """
     try:
         yield
-    except db_exc.DBDeadlock as e:
-        raise exception.DatabaseDeadlock(operation=operation, reason=e) from e
-    except db_exc.DBConnectionError as e:
-        raise exception.DatabaseUnavailable(
-            operation=operation, reason=e) from e
+    except exception.GlanceLiteException:
+        raise
     except db_exc.DBDuplicateEntry as e:
         raise exception.Duplicate(
             what='%s: an entry with the same %s' % (
                 operation, ', '.join(e.columns or ['key']))) from e
-    except db_exc.DBError as e:
-        raise exception.DatabaseError(operation=operation, reason=e) from e
+    except Exception as e:
+        transient = transient_error(e)
+        if transient is not None:
+            raise transient(operation=operation, reason=e) from e
+        if isinstance(e, db_exc.DBError):
+            raise exception.DatabaseError(operation=operation,
+                                          reason=e) from e
+        raise
 
 
 def get_engine():
@@ -79,21 +174,70 @@ def get_engine():
         return main_context_manager.writer.get_engine()
 
 
-def _db_operation(func):
-    """Retry deadlocks, then turn oslo.db errors into glance-lite's.
+# Retries each kind of transient error gets whatever the budget.
+_FREE_RETRIES = {exception.DatabaseDeadlock: _DEADLOCK_RETRIES,
+                 exception.DatabaseUnavailable: _DISCONNECT_RETRIES}
 
-    It wraps functions that open their own transaction, so a retry runs
-    the whole transaction again, never half of one.
+
+class _RetryBudget:
+    """Whether one call of a database operation should try again.
+
+    oslo.db's ``wrap_db_retry`` counts attempts; this is its
+    ``exception_checker``, which adds a deadline: a transient error is
+    retried until ``budget`` seconds (the context's db_retry_timeout)
+    have passed since the call began, a deadlock at least
+    _DEADLOCK_RETRIES times and a lost connection _DISCONNECT_RETRIES
+    times even without a budget. Each retry is logged
+    (the first at WARNING, later ones at DEBUG), and so is giving up.
     """
-    retrying = oslo_db_api.wrap_db_retry(
-        max_retries=_DEADLOCK_RETRIES, retry_on_deadlock=True,
-        retry_interval=0.05, inc_retry_interval=True,
-        max_retry_interval=1)(func)
 
+    def __init__(self, operation, budget):
+        self.operation = operation
+        self.budget = budget
+        self.deadline = (None if budget is None
+                         else time.monotonic() + budget)
+        self.failures = 0
+
+    def __call__(self, error):
+        kind = transient_error(error)
+        if kind is None:
+            return False
+        self.failures += 1
+        left = (0 if self.deadline is None
+                else self.deadline - time.monotonic())
+        if left > 0 or self.failures <= _FREE_RETRIES[kind]:
+            LOG.log(logging.WARNING if self.failures == 1 else logging.DEBUG,
+                    'Database operation %s failed (attempt %d, %.1f s of '
+                    'retrying left): %s', self.operation, self.failures,
+                    max(left, 0), error)
+            return True
+        if self.budget:
+            LOG.warning('Giving up database operation %s after %d attempts '
+                        'in %s s: %s', self.operation, self.failures,
+                        self.budget, error)
+        return False
+
+
+def _db_operation(func):
+    """Retry transient errors, then turn oslo.db errors into glance-lite's.
+
+    It wraps functions that take the context first and open their own
+    transaction, so a retry runs the whole transaction again, never
+    half of one. How long is the context's ``db_retry_timeout``
+    (_RetryBudget): requests fail fast, imports ride out an outage.
+    Backoff is oslo.db's: 0.05 s, doubling up to 1 s, with jitter for
+    deadlocks.
+    """
     @functools.wraps(func)
-    def wrapper(*args, **kwargs):
+    def wrapper(context, *args, **kwargs):
+        budget = _RetryBudget(func.__name__,
+                              getattr(context, 'db_retry_timeout', None))
+        retrying = oslo_db_api.wrap_db_retry(
+            max_retries=sys.maxsize, retry_interval=0.05,
+            inc_retry_interval=True, max_retry_interval=1,
+            exception_checker=budget)(func)
         with translate_errors(func.__name__):
-            return retrying(*args, **kwargs)
+            return retrying(context, *args, **kwargs)
     return wrapper
 
 
@@ -340,22 +484,25 @@ def image_status_transition(context, image_id, from_statuses, to_status,
     """Move the image to ``to_status`` only from one of ``from_statuses``.
 
     With ``while_locked_by = (store, task_id)`` only while that task
-    owns that import lock, judged in the same statement: a task whose
-    lock was taken over cannot change the status its successor relies
-    on. Returns True if this call made the change. Of concurrent callers
-    wanting the same transition, exactly one succeeds.
+    owns that import lock, judged in the same transaction (see
+    ``_lock_own_rows``): a task whose lock was taken cannot change the
+    status its successor relies on. Returns True if this call made the
+    change. Of concurrent callers wanting the same transition, exactly
+    one succeeds.
+
+    Run again after its commit landed, it finds the image moved on and
+    returns False: the import pipeline's callers (release_claims) do not
+    depend on the answer.
     """
-    conditions = [_live_image(image_id), _images.c.status.in_(from_statuses)]
-    if while_locked_by is not None:
-        store, task_id = while_locked_by
-        conditions.append(sa.exists().where(
-            _import_locks.c.image_id == _images.c.id,
-            _import_locks.c.store == store,
-            _import_locks.c.task_id == task_id))
     with main_context_manager.writer.using(context) as session:
+        if while_locked_by is not None:
+            store, task_id = while_locked_by
+            if store not in _lock_own_rows(session, image_id, task_id):
+                return False
         return session.execute(sa.update(_images).where(
-            *conditions).values(status=to_status,
-                                updated_at=timeutils.utcnow())).rowcount == 1
+            _live_image(image_id), _images.c.status.in_(from_statuses)
+        ).values(status=to_status,
+                 updated_at=timeutils.utcnow())).rowcount == 1
 
 
 # Listing
@@ -514,7 +661,8 @@ def _listed_images(context, visibility, member_status):
 
 _IMAGE_EQUALITY_FILTERS = ('name', 'status', 'owner', 'disk_format',
                            'container_format', 'id', 'checksum',
-                           'os_hash_value')
+                           'os_hash_value', 'size', 'virtual_size',
+                           'min_ram', 'min_disk')
 
 _COMPARISONS = {'gt': operator.gt, 'gte': operator.ge, 'lt': operator.lt,
                 'lte': operator.le, 'eq': operator.eq, 'neq': operator.ne}
@@ -636,20 +784,56 @@ def image_property_delete_if_value(context, image_id, name, expected_value):
 
 
 @_db_operation
-def image_marker_add(context, image_id, marker, element):
+def image_import_markers_reveal(context, image_id):
+    """Give the image its two import markers, empty, if it has not them.
+
+    Glance shows ``os_glance_importing_to_stores`` and
+    ``os_glance_failed_import`` from an image's first import on, as ""
+    while they list nothing, and clients wait for that "" (Tempest's
+    copy-image waiter does). They are kept as empty properties, which
+    the API shows unless the marker has elements; clients cannot change
+    them (reserved names). Idempotent, and harmless under concurrency:
+    the unique (image, name) key keeps one row each.
+    """
+    now = timeutils.utcnow()
+    for marker in (IMPORTING_MARKER, FAILED_IMPORT_MARKER):
+        _insert_if_absent(context, _properties, {
+            'image_id': image_id, 'name': marker, 'value': '',
+            'created_at': now})
+
+
+@_db_operation
+def image_marker_add(context, image_id, marker, element,
+                     while_locked_by=None):
     """Add ``element`` to list marker ``marker`` of the image.
 
-    Returns True if added, False if it was already there. Other
-    elements, including ones added concurrently, are never touched.
+    Returns True if added, False if it was already there or, with
+    ``while_locked_by = (store, task_id)``, if that task no longer owns
+    that import lock: a reaped task marks nothing. Other elements,
+    including ones added concurrently, are never touched. Raises
+    ImageNotFound for a missing or deleted image.
+
+    Run again after its commit landed, it finds the element there and
+    returns False, the answer for an element that was already present.
     """
-    return _insert_if_absent(context, _marker_elements, {
-        'image_id': image_id, 'marker': marker, 'element': element,
-        'created_at': timeutils.utcnow()})
+    if while_locked_by is None:
+        return _insert_if_absent(context, _marker_elements, {
+            'image_id': image_id, 'marker': marker, 'element': element,
+            'created_at': timeutils.utcnow()})
+    store, task_id = while_locked_by
+    with main_context_manager.writer.using(context) as session:
+        if store not in _lock_own_rows(session, image_id, task_id):
+            return False
+        return _add_marker_element(session, image_id, marker, element,
+                                   timeutils.utcnow()) == 1
 
 
 @_db_operation
 def image_marker_remove(context, image_id, marker, element):
-    """Remove ``element`` from list marker ``marker``; True if it was there."""
+    """Remove ``element`` from list marker ``marker``; True if it was there.
+
+    Run again after its commit landed, it finds nothing and returns False.
+    """
     return _delete_one(context, _marker_elements,
                        _marker_elements.c.image_id == image_id,
                        _marker_elements.c.marker == marker,
@@ -795,26 +979,94 @@ def import_lock_get(context, image_id, store):
     return dict(row) if row else None
 
 
+def _import_state_query():
+    """image_import_state's SELECT, built once: only its parameters vary.
+
+    The image's few locations and locks are joined to it, so their
+    product is small. A caller without a project (None) matches no
+    membership row.
+    """
+    is_member = sa.exists().where(
+        _members.c.image_id == _images.c.id,
+        _members.c.member == sa.bindparam('project_id'))
+    joined = _images.outerjoin(
+        _import_locks, _import_locks.c.image_id == _images.c.id).outerjoin(
+        _locations, _locations.c.image_id == _images.c.id)
+    return sa.select(
+        _images.c.id, _images.c.owner, _images.c.visibility,
+        _images.c.status, is_member.label('is_member'),
+        _import_locks.c.store.label('lock_store'), _import_locks.c.task_id,
+        _import_locks.c.heartbeat_at,
+        _locations.c.store.label('location_store'),
+    ).select_from(joined).where(_images.c.id == sa.bindparam('image_id'),
+                                _images.c.deleted == sa.false())
+
+
+_IMPORT_STATE = _import_state_query()
+
+
+@_db_operation
+def image_import_state(context, image_id):
+    """What decides whether an import of the image may be refused at once.
+
+    One SELECT, so that a request doomed to a 409 costs the database a
+    single statement: the image's id, owner, visibility and status,
+    ``is_member`` (the caller's project is a member of it), the stores
+    it has a location in (``location_stores``, a set) and its import
+    locks (``import_locks``: store -> {task_id, heartbeat_at}). Raises
+    ImageNotFound for a missing or deleted image.
+
+    Only a read: a refusal made from it is right as of the read (the
+    lock was held, the copy was there), and anything it does not refuse
+    goes on to take its locks atomically (import_lock_acquire).
+    """
+    with main_context_manager.reader.connection.using(context) as connection:
+        rows = connection.execute(_IMPORT_STATE, {
+            'image_id': image_id, 'project_id': context.project_id,
+        }).mappings().all()
+    if not rows:
+        raise exception.ImageNotFound(image_id=image_id)
+    state = {key: rows[0][key]
+             for key in ('id', 'owner', 'visibility', 'status')}
+    state['is_member'] = bool(rows[0]['is_member'])
+    state['location_stores'] = {row['location_store'] for row in rows
+                                if row['location_store'] is not None}
+    state['import_locks'] = {
+        row['lock_store']: {'task_id': row['task_id'],
+                            'heartbeat_at': row['heartbeat_at']}
+        for row in rows if row['lock_store'] is not None}
+    return state
+
+
 # A conflicting lock can be released between our INSERT failing and our
 # reading who holds it; then the INSERT is simply tried again.
 _ACQUIRE_ATTEMPTS = 3
 
 
 @_db_operation
-def import_lock_acquire(context, image_id, store, task_id, now=None):
+def import_lock_acquire(context, image_id, store, task_id, owner=None,
+                        now=None):
     """Take the import lock of (image, store) for ``task_id``.
 
-    Returns the lock. Raises ImportLockHeld naming the owner task (and
-    carrying its ``heartbeat_at``) if another task holds it, and
-    ImageNotFound if the image is missing or deleted.
+    ``owner`` (``owner_host``, ``owner_pid``) names the process that will
+    run the task. Returns the lock. Raises ImportLockHeld naming the
+    owner task (and carrying its ``heartbeat_at``) if another task holds
+    it, and ImageNotFound if the image is missing or deleted.
+
+    Run again after its commit landed, it finds ``task_id`` holding the
+    lock and returns that lock: task ids are never reused, so no other
+    call can have taken it for this task.
     """
     now = now or timeutils.utcnow()
     lock = {'image_id': image_id, 'store': store, 'task_id': task_id,
             'acquired_at': now, 'heartbeat_at': now}
+    lock.update(owner or {})
     for _attempt in range(_ACQUIRE_ATTEMPTS):
         if _insert_if_absent(context, _import_locks, lock):
             return lock
         holder = import_lock_get(context, image_id, store)
+        if holder is not None and holder['task_id'] == task_id:
+            return holder
         if holder is not None:
             raise exception.ImportLockHeld(
                 image_id=image_id, store=store, task_id=holder['task_id'],
@@ -825,53 +1077,60 @@ def import_lock_acquire(context, image_id, store, task_id, now=None):
 
 
 @_db_operation
-def import_lock_heartbeat(context, image_id, store, task_id, now=None):
-    """Refresh the lock's heartbeat, only while ``task_id`` owns it.
+def import_lock_heartbeat(context, image_id, task_id, progress=None,
+                          message=None, now=None):
+    """Refresh every lock ``task_id`` holds on the image, in one statement.
 
-    Raises ImportLockLost if the lock was taken over or released, which
-    tells the caller to stop and revert its own work.
+    All of a task's locks thus always carry the same heartbeat, so a
+    reaper finds them stale together or not at all. ``progress``
+    (store, bytes done, bytes total) is recorded on that store's lock,
+    and ``message`` becomes the task's message while it is live.
+    Returns the set of stores the task still holds: a lock missing from
+    it was taken from the task (reaped, or dropped with its image), and
+    the task must stop writing there.
+    Harmless to run again after its commit landed: it refreshes the
+    heartbeats once more.
     """
     now = now or timeutils.utcnow()
+    values = {'heartbeat_at': now}
+    if progress is not None:
+        store, done, total = progress
+        values['bytes_done'] = sa.case(
+            (_import_locks.c.store == store, done),
+            else_=_import_locks.c.bytes_done)
+        values['bytes_total'] = sa.case(
+            (_import_locks.c.store == store, total),
+            else_=_import_locks.c.bytes_total)
+    owned = sa.and_(_import_locks.c.image_id == image_id,
+                    _import_locks.c.task_id == task_id)
     with main_context_manager.writer.using(context) as session:
-        updated = session.execute(sa.update(_import_locks).where(
-            _lock_key(image_id, store),
-            _import_locks.c.task_id == task_id).values(
-                heartbeat_at=now)).rowcount
-    if updated != 1:
-        raise exception.ImportLockLost(image_id=image_id, store=store,
-                                       task_id=task_id)
-
-
-@_db_operation
-def import_lock_take_over(context, image_id, store, expected_task_id,
-                          new_task_id, stale_before, now=None):
-    """Give a stalled lock to ``new_task_id``.
-
-    Succeeds (returns True) only if the lock is still owned by
-    ``expected_task_id`` and its heartbeat is older than
-    ``stale_before``; of many concurrent callers at most one wins, and a
-    heartbeat that lands first makes them all lose.
-    """
-    now = now or timeutils.utcnow()
-    with main_context_manager.writer.using(context) as session:
-        return session.execute(sa.update(_import_locks).where(
-            _lock_key(image_id, store),
-            _import_locks.c.task_id == expected_task_id,
-            _import_locks.c.heartbeat_at < stale_before).values(
-                task_id=new_task_id, acquired_at=now,
-                heartbeat_at=now)).rowcount == 1
+        session.execute(sa.update(_import_locks).where(owned).values(
+            **values))
+        if message is not None:
+            session.execute(sa.update(_tasks).where(
+                _tasks.c.id == task_id,
+                _tasks.c.status.in_(LIVE_TASK_STATUSES)).values(
+                    message=message, updated_at=now))
+        return set(session.execute(
+            sa.select(_import_locks.c.store).where(owned)).scalars())
 
 
 @_db_operation
 def import_lock_release(context, image_id, store, task_id):
-    """Drop the lock if ``task_id`` still owns it; True if it did."""
+    """Drop the lock if ``task_id`` still owns it; True if it did.
+
+    Run again after its commit landed, it finds no lock and returns False.
+    """
     return _delete_one(context, _import_locks, _lock_key(image_id, store),
                        _import_locks.c.task_id == task_id)
 
 
 @_db_operation
 def import_lock_release_all(context, image_id, task_id):
-    """Drop every lock ``task_id`` holds on the image; how many it held."""
+    """Drop every lock ``task_id`` holds on the image; how many it held.
+
+    Run again after its commit landed, it finds none and returns 0.
+    """
     with main_context_manager.writer.using(context) as session:
         return session.execute(sa.delete(_import_locks).where(
             _import_locks.c.image_id == image_id,
@@ -879,30 +1138,201 @@ def import_lock_release_all(context, image_id, task_id):
 
 
 @_db_operation
-def import_finish(context, image_id, task_id, stores, activation=None):
-    """End an import: activate the image and release its locks, together.
+def import_lock_list_all(context, stale_before=None):
+    """Every import lock of every image, oldest heartbeat first.
 
-    With ``activation`` (the measured size, checksum, os_hash_algo and
-    os_hash_value) a first import's image goes from importing to active
-    in the same transaction that releases ``task_id``'s locks of
-    ``stores``: whoever sees the image active also sees those stores
-    free for the next import. Raises ImageNotFound if the image was
-    deleted or is no longer importing.
+    With ``stale_before``, only the locks whose heartbeat is older: the
+    ones a reaper may take. The lock table holds a row per running
+    import and store, so this stays small.
+    """
+    query = sa.select(_import_locks).order_by(
+        _import_locks.c.heartbeat_at, _import_locks.c.image_id,
+        _import_locks.c.store)
+    if stale_before is not None:
+        query = query.where(_import_locks.c.heartbeat_at < stale_before)
+    with main_context_manager.reader.using(context) as session:
+        return [dict(row) for row in session.execute(query).mappings()]
+
+
+def _lock_own_rows(session, image_id, task_id):
+    """Row-lock the import locks ``task_id`` holds; return their stores.
+
+    The first statement of every transaction in which an import task
+    writes to its image: an UPDATE of its own lock rows that changes
+    nothing, but holds them until the transaction ends. A reaper that
+    is deleting them at that moment makes us wait and then find them
+    gone; once we have them, no reaper can take them before we commit.
+    So "is the lock still ours?" and the write it guards are one
+    decision, on every backend (on SQLite the UPDATE takes the database
+    write lock first).
+    """
+    owned = sa.and_(_import_locks.c.image_id == image_id,
+                    _import_locks.c.task_id == task_id)
+    session.execute(sa.update(_import_locks).where(owned).values(
+        task_id=_import_locks.c.task_id))
+    return set(session.execute(
+        sa.select(_import_locks.c.store).where(owned)).scalars())
+
+
+def _add_marker_element(session, image_id, marker, element, now):
+    """Add ``element`` to list marker ``marker`` unless it is there.
+
+    INSERT ... SELECT ... WHERE NOT EXISTS, so that it never raises a
+    duplicate error, which would abort the caller's transaction on
+    PostgreSQL. Only for a caller that holds the import lock of the
+    store ``element`` names, which keeps concurrent adders of the same
+    element away. Returns the number of rows inserted.
+    """
+    absent = ~sa.exists().where(_marker_elements.c.image_id == image_id,
+                                _marker_elements.c.marker == marker,
+                                _marker_elements.c.element == element)
+    return session.execute(sa.insert(_marker_elements).from_select(
+        ['image_id', 'marker', 'element', 'created_at'],
+        sa.select(sa.literal(image_id, _images.c.id.type),
+                  sa.literal(marker, _marker_elements.c.marker.type),
+                  sa.literal(element, _marker_elements.c.element.type),
+                  sa.literal(now, _marker_elements.c.created_at.type))
+        .where(_live_image(image_id), absent))).rowcount
+
+
+@_db_operation
+def import_finish(context, image_id, task_id, outcome, activation=None,
+                  staged_url=None):
+    """End a successful import in one transaction, if it still owns it.
+
+    ``outcome`` is the task's result: ``stores_succeeded`` and
+    ``stores_failed``. For every store whose lock ``task_id`` still
+    holds, the failed-import marker gains the failed ones and loses the
+    succeeded ones; then all the task's locks are dropped and the task
+    is marked a success. With ``activation`` (the measured size and
+    digests) a first import's image also goes from importing to active,
+    which needs the staging lock. So whoever sees the image active sees
+    its stores free and its task ended, and a task whose locks were
+    reaped while it was stalled changes nothing: it gets ImportLockLost
+    (ImageNotFound if the image was deleted). ``staged_url``, the staged
+    data a glance-direct import consumed, is forgotten in the same
+    transaction; its file is the caller's to delete.
+
+    Run again after its commit landed, it finds its task a success
+    (nothing else makes a task one) and returns as the first run did.
     """
     now = timeutils.utcnow()
     with main_context_manager.writer.using(context) as session:
-        if activation is not None:
-            activated = session.execute(sa.update(_images).where(
-                _live_image(image_id),
-                _images.c.status == 'importing').values(
-                    status='active', updated_at=now,
-                    **activation)).rowcount
-            if not activated:
-                raise exception.ImageNotFound(image_id=image_id)
+        held = _lock_own_rows(session, image_id, task_id)
+        needed = ({stores_conf.STAGING_STORE} if activation is not None
+                  else set(outcome['stores_succeeded']))
+        if not held & needed:
+            if _task_status(session, task_id) == 'success':
+                return  # run again after our own commit landed
+            if _image_is_live(context, image_id):
+                raise exception.ImportLockLost(
+                    image_id=image_id, task_id=task_id,
+                    store=', '.join(sorted(needed)))
+            raise exception.ImageNotFound(image_id=image_id)
+        if activation is not None and not session.execute(
+                sa.update(_images).where(
+                    _live_image(image_id),
+                    _images.c.status.in_(FIRST_IMPORT_WORKING_STATUSES)
+                ).values(status='active', updated_at=now,
+                         **activation)).rowcount:
+            raise exception.ImageNotFound(image_id=image_id)
+        for store in held.intersection(outcome['stores_failed']):
+            _add_marker_element(session, image_id, FAILED_IMPORT_MARKER,
+                                store, now)
+        session.execute(sa.delete(_marker_elements).where(
+            _marker_elements.c.image_id == image_id,
+            _marker_elements.c.marker == FAILED_IMPORT_MARKER,
+            _marker_elements.c.element.in_(
+                held.intersection(outcome['stores_succeeded']))))
+        if staged_url is not None:
+            session.execute(sa.delete(_locations).where(
+                _locations.c.image_id == image_id,
+                _locations.c.store == stores_conf.STAGING_STORE,
+                _locations.c.url == staged_url))
         session.execute(sa.delete(_import_locks).where(
             _import_locks.c.image_id == image_id,
-            _import_locks.c.task_id == task_id,
-            _import_locks.c.store.in_(stores)))
+            _import_locks.c.task_id == task_id))
+        session.execute(sa.update(_tasks).where(
+            _tasks.c.id == task_id,
+            _tasks.c.status.in_(LIVE_TASK_STATUSES)).values(
+                status='success', message='', result=outcome,
+                updated_at=now))
+
+
+def _task_status(session, task_id):
+    return session.execute(sa.select(_tasks.c.status).where(
+        _tasks.c.id == task_id)).scalar()
+
+
+@_db_operation
+def import_reap(context, image_id, dead_task_id, stale_before, message):
+    """Undo, in the database, an import whose owner stopped heartbeating.
+
+    One transaction: its first statement deletes the locks of
+    ``dead_task_id`` on the image whose heartbeat is older than
+    ``stale_before``; that DELETE is the decision, so of several reapers
+    (or a reaper and a request finding the same dead lock) exactly one
+    gets the stores and the others get nothing. For the stores it got,
+    the locations the dead task added are removed (the failed-import
+    marker is left alone: a client waiting for a retried copy must not
+    see the dead one as that copy's failure); if it held the staging
+    lock (a first import, or a stage request: ``task_id`` is then its
+    write id, with no task row), the image goes back from importing to
+    uploading when its staged data is there, or to queued, from
+    uploading to queued when nothing was staged (a stager that died
+    while writing), and from saving (an upload, whose data is the
+    task's own) to queued; the task becomes a failure with
+    ``message``. The dead task, should it wake up, finds its locks gone
+    and every write it tries refused.
+
+    Returns ``{'stores': [...], 'status': restored status or None,
+    'kept': [...]}``, with no stores when another reaper won. The data
+    the task wrote is the caller's to remove, by the task id, after
+    this commits, except in the ``kept`` stores: there it is the
+    image's recorded data (a stager that died after recording it).
+    """
+    now = timeutils.utcnow()
+    dead = sa.and_(_import_locks.c.image_id == image_id,
+                   _import_locks.c.task_id == dead_task_id,
+                   _import_locks.c.heartbeat_at < stale_before)
+    with main_context_manager.writer.using(context) as session:
+        stores = sorted(session.execute(
+            sa.delete(_import_locks).where(dead).returning(
+                _import_locks.c.store)).scalars())
+        if not stores:
+            return {'stores': [], 'status': None, 'kept': []}
+        targets = [store for store in stores
+                   if store != stores_conf.STAGING_STORE]
+        # A stager that recorded its data and died before it let go of
+        # the lock: that data is the image's now.
+        kept = sorted(session.execute(sa.select(_locations.c.store).where(
+            _locations.c.image_id == image_id,
+            _locations.c.store == stores_conf.STAGING_STORE,
+            _locations.c.task_id == dead_task_id)).scalars())
+        session.execute(sa.delete(_locations).where(
+            _locations.c.image_id == image_id,
+            _locations.c.store.in_(targets),
+            _locations.c.task_id == dead_task_id))
+        status = None
+        if stores_conf.STAGING_STORE in stores:
+            staged = sa.exists().where(
+                _locations.c.image_id == image_id,
+                _locations.c.store == stores_conf.STAGING_STORE)
+            restored = sa.case(
+                (sa.and_(_images.c.status.in_(('importing', 'uploading')),
+                         staged), 'uploading'), else_='queued')
+            if session.execute(sa.update(_images).where(
+                    _live_image(image_id),
+                    _images.c.status.in_(FIRST_IMPORT_WORKING_STATUSES
+                                         + ('uploading',))
+            ).values(status=restored, updated_at=now)).rowcount:
+                status = session.execute(sa.select(_images.c.status).where(
+                    _images.c.id == image_id)).scalar_one()
+        session.execute(sa.update(_tasks).where(
+            _tasks.c.id == dead_task_id,
+            _tasks.c.status.in_(LIVE_TASK_STATUSES)).values(
+                status='failure', message=message, updated_at=now))
+    return {'stores': stores, 'status': status, 'kept': kept}
 
 
 # Locations
@@ -910,20 +1340,30 @@ def import_finish(context, image_id, task_id, stores, activation=None):
 
 @_db_operation
 def image_location_add(context, image_id, store, url, lock_task_id=None,
-                       size=None, checksum=None, os_hash_value=None):
+                       size=None, checksum=None, os_hash_value=None,
+                       inspected_format=None, virtual_size=None):
     """Record a copy of the image in ``store``, with what was measured.
 
     Raises LocationExists if the image already has a location there.
     With ``lock_task_id`` the row is inserted only while that task owns
     the import lock of (image, store), judged in the same statement
     under a share lock on the lock row, so a task whose lock was taken
-    over can never add a location (ImportLockLost).
+    over can never add a location (ImportLockLost). Staged data also
+    records what its inspection found: ``inspected_format`` and
+    ``virtual_size`` (glance_lite.imports.inspection).
+
+    Run again after its commit landed, it meets its own row: a location
+    in ``store`` at exactly ``url`` (URLs name the task that wrote the
+    data, so no other call adds the same one) counts as this call's
+    success, not as LocationExists.
     """
     now = timeutils.utcnow()
     values = {'image_id': image_id, 'store': store, 'url': url,
               'status': 'active', 'size': size, 'checksum': checksum,
-              'os_hash_value': os_hash_value, 'created_at': now,
-              'updated_at': now}
+              'os_hash_value': os_hash_value, 'task_id': lock_task_id,
+              'inspected_format': inspected_format,
+              'virtual_size': virtual_size,
+              'created_at': now, 'updated_at': now}
     from_ = _images
     if lock_task_id is not None:
         from_ = _images.join(_import_locks, sa.and_(
@@ -935,6 +1375,8 @@ def image_location_add(context, image_id, store, url, lock_task_id=None,
         with main_context_manager.writer.using(context) as session:
             inserted = session.execute(statement).rowcount
     except db_exc.DBDuplicateEntry:
+        if _location_url(context, image_id, store) == url:
+            return values
         raise exception.LocationExists(image_id=image_id,
                                        store=store) from None
     if inserted:
@@ -945,12 +1387,20 @@ def image_location_add(context, image_id, store, url, lock_task_id=None,
     raise exception.ImageNotFound(image_id=image_id)
 
 
+def _location_url(context, image_id, store):
+    with main_context_manager.reader.using(context) as session:
+        return session.execute(sa.select(_locations.c.url).where(
+            _locations.c.image_id == image_id,
+            _locations.c.store == store)).scalar()
+
+
 @_db_operation
 def image_location_remove(context, image_id, store, url):
     """Forget the location of ``store`` if it is still ``url``.
 
     Returns True if this call removed it; a location another task has
-    put there since is left alone.
+    put there since is left alone. Run again after its commit landed,
+    it finds nothing and returns False.
     """
     return _delete_one(context, _locations,
                        _locations.c.image_id == image_id,
@@ -1004,7 +1454,11 @@ def _image_is_live(context, image_id):
 
 @_db_operation
 def task_create(context, values):
-    """Create a task row; status defaults to pending."""
+    """Create a task row; status defaults to pending.
+
+    Callers that give the ``id`` may run it again after its commit
+    landed: the task with that id is then returned, as it is ours.
+    """
     now = timeutils.utcnow()
     task = {
         'id': str(uuid.uuid4()),
@@ -1016,8 +1470,12 @@ def task_create(context, values):
         'updated_at': now,
     }
     task.update(values)
-    with main_context_manager.writer.using(context) as session:
-        session.execute(sa.insert(_tasks).values(**task))
+    try:
+        with main_context_manager.writer.using(context) as session:
+            session.execute(sa.insert(_tasks).values(**task))
+    except db_exc.DBDuplicateEntry:
+        if 'id' not in values:
+            raise
     return task_get(context, task['id'])
 
 
@@ -1028,13 +1486,26 @@ def task_update(context, task_id, values, from_statuses=None):
     Returns True if the task was updated. The condition lets a task that
     has ended (say, marked failed when its lock was taken over) never be
     brought back to life by a late update from its old worker.
+
+    A task that already has the ``status`` and ``message`` being set
+    counts as updated: that is how a run after a landed commit finds it
+    (a task that went pending -> processing is no longer pending), and
+    it leaves the row as that update made it.
     """
     conditions = [_tasks.c.id == task_id]
     if from_statuses is not None:
         conditions.append(_tasks.c.status.in_(from_statuses))
     with main_context_manager.writer.using(context) as session:
-        return session.execute(sa.update(_tasks).where(*conditions).values(
-            updated_at=timeutils.utcnow(), **values)).rowcount == 1
+        if session.execute(sa.update(_tasks).where(*conditions).values(
+                updated_at=timeutils.utcnow(), **values)).rowcount == 1:
+            return True
+        if 'status' not in values:
+            return False
+        row = session.execute(sa.select(_tasks.c.status, _tasks.c.message)
+                              .where(_tasks.c.id == task_id)).first()
+    return row is not None and all(
+        values[key] == row._mapping[key] for key in ('status', 'message')
+        if key in values)
 
 
 @_db_operation
@@ -1091,3 +1562,27 @@ def task_get(context, task_id):
     if row is None:
         raise exception.TaskNotFound(task_id=task_id)
     return dict(row)
+
+
+# Reads for the operator commands (glance-lite-manage imports / stores)
+
+
+@_db_operation
+def image_location_list_all(context, store=None, image_id=None):
+    """Every location of every live image, or of one store or image.
+
+    Locations of deleted images are left out: their rows stay as
+    history, but nothing should be left at their URLs, so they explain
+    no data and their missing data is no fault.
+    """
+    query = sa.select(_locations).select_from(_locations.join(
+        _images, _images.c.id == _locations.c.image_id)).where(
+            _images.c.deleted == sa.false())
+    if store is not None:
+        query = query.where(_locations.c.store == store)
+    if image_id is not None:
+        query = query.where(_locations.c.image_id == image_id)
+    with main_context_manager.reader.using(context) as session:
+        return [dict(row) for row in session.execute(
+            query.order_by(_locations.c.store, _locations.c.image_id))
+            .mappings()]

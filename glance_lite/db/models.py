@@ -115,6 +115,12 @@ class ImageLocation(Base):
     size = sa.Column(sa.BigInteger)
     checksum = sa.Column(sa.String(32))
     os_hash_value = sa.Column(sa.String(128))
+    # The import task that wrote this copy; None for staged data.
+    task_id = sa.Column(sa.String(36))
+    # Staged data only: the format its inspection found (None: not
+    # inspected; refused data is never staged) and its virtual size.
+    inspected_format = sa.Column(sa.String(20))
+    virtual_size = sa.Column(sa.BigInteger)
     created_at = sa.Column(Timestamp, nullable=False)
     updated_at = sa.Column(Timestamp)
 
@@ -172,6 +178,9 @@ class Task(Base):
     input = sa.Column(oslo_types.JsonEncodedDict, nullable=False)
     result = sa.Column(oslo_types.JsonEncodedDict)
     message = sa.Column(sa.Text, nullable=False)
+    # The request that started the task, and its user.
+    request_id = sa.Column(sa.String(64))
+    user_id = sa.Column(sa.String(255))
     expires_at = sa.Column(Timestamp)
     created_at = sa.Column(Timestamp, nullable=False)
     updated_at = sa.Column(Timestamp)
@@ -184,7 +193,10 @@ class ImportLock(Base):
 
     The primary key makes a second lock for the same (image, store)
     impossible; ``task_id`` names the owner and ``heartbeat_at`` tells
-    whether the owner is still alive.
+    whether the owner is still alive. ``owner_host`` and ``owner_pid``
+    name the process that runs the owner, and ``bytes_done`` of
+    ``bytes_total`` how far its data has moved into this store, for the
+    operator and for the message of a task found dead.
     """
 
     __tablename__ = 'import_locks'
@@ -196,3 +208,136 @@ class ImportLock(Base):
     task_id = sa.Column(sa.String(36), nullable=False)
     acquired_at = sa.Column(Timestamp, nullable=False)
     heartbeat_at = sa.Column(Timestamp, nullable=False)
+    owner_host = sa.Column(sa.String(255))
+    owner_pid = sa.Column(sa.Integer)
+    bytes_done = sa.Column(sa.BigInteger)
+    bytes_total = sa.Column(sa.BigInteger)
+
+
+# Metadata definitions (metadefs): a catalogue of the properties and tags
+# that images, volumes, flavors... may carry, grouped in namespaces.
+# Names are what clients address these by, so each name is unique where
+# the API looks it up: a namespace in the whole catalogue, an object,
+# property or tag within its namespace, a resource type in the whole
+# catalogue. The unique constraints make "create" and "rename" decide
+# duplicates in the database, whatever runs concurrently.
+
+
+class MetadefNamespace(Base):
+    __tablename__ = 'metadef_namespaces'
+    __table_args__ = (
+        sa.UniqueConstraint('namespace',
+                            name='uq_metadef_namespaces_namespace'),
+        sa.Index('ix_metadef_namespaces_owner', 'owner'),
+        _TABLE_ARGS,
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    namespace = sa.Column(sa.String(80), nullable=False)
+    display_name = sa.Column(sa.String(80))
+    description = sa.Column(sa.Text)
+    visibility = sa.Column(sa.String(32), nullable=False)
+    protected = sa.Column(sa.Boolean, nullable=False)
+    owner = sa.Column(sa.String(255))
+    created_at = sa.Column(Timestamp, nullable=False)
+    updated_at = sa.Column(Timestamp)
+
+
+class MetadefObject(Base):
+    """A named group of property definitions inside a namespace."""
+
+    __tablename__ = 'metadef_objects'
+    __table_args__ = (
+        sa.UniqueConstraint('namespace_id', 'name',
+                            name='uq_metadef_objects_namespace_id_name'),
+        _TABLE_ARGS,
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    namespace_id = sa.Column(sa.Integer,
+                             sa.ForeignKey('metadef_namespaces.id'),
+                             nullable=False)
+    name = sa.Column(sa.String(80), nullable=False)
+    description = sa.Column(sa.Text)
+    # The names of the object's properties that are required.
+    required = sa.Column(oslo_types.JsonEncodedList)
+    # Its property definitions, by name, as the API shows them.
+    properties = sa.Column(oslo_types.JsonEncodedDict)
+    created_at = sa.Column(Timestamp, nullable=False)
+    updated_at = sa.Column(Timestamp)
+
+
+class MetadefProperty(Base):
+    """One property definition of a namespace (a JSON-schema fragment)."""
+
+    __tablename__ = 'metadef_properties'
+    __table_args__ = (
+        sa.UniqueConstraint('namespace_id', 'name',
+                            name='uq_metadef_properties_namespace_id_name'),
+        _TABLE_ARGS,
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    namespace_id = sa.Column(sa.Integer,
+                             sa.ForeignKey('metadef_namespaces.id'),
+                             nullable=False)
+    name = sa.Column(sa.String(80), nullable=False)
+    # Everything but the name: title, type, enum, bounds...
+    definition = sa.Column(oslo_types.JsonEncodedDict, nullable=False)
+    created_at = sa.Column(Timestamp, nullable=False)
+    updated_at = sa.Column(Timestamp)
+
+
+class MetadefTag(Base):
+    __tablename__ = 'metadef_tags'
+    __table_args__ = (
+        sa.UniqueConstraint('namespace_id', 'name',
+                            name='uq_metadef_tags_namespace_id_name'),
+        _TABLE_ARGS,
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    namespace_id = sa.Column(sa.Integer,
+                             sa.ForeignKey('metadef_namespaces.id'),
+                             nullable=False)
+    name = sa.Column(sa.String(255), nullable=False)
+    created_at = sa.Column(Timestamp, nullable=False)
+    updated_at = sa.Column(Timestamp)
+
+
+class MetadefResourceType(Base):
+    """A kind of resource namespaces apply to, such as OS::Glance::Image."""
+
+    __tablename__ = 'metadef_resource_types'
+    __table_args__ = (
+        sa.UniqueConstraint('name', name='uq_metadef_resource_types_name'),
+        _TABLE_ARGS,
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    name = sa.Column(sa.String(80), nullable=False)
+    created_at = sa.Column(Timestamp, nullable=False)
+    updated_at = sa.Column(Timestamp)
+
+
+class MetadefNamespaceResourceType(Base):
+    """A namespace's association with a resource type; one per pair.
+
+    ``prefix`` is prepended to the namespace's property names when they
+    are applied to that resource type; ``properties_target`` says where
+    on the resource they go (such as a volume's image metadata).
+    """
+
+    __tablename__ = 'metadef_namespace_resource_types'
+    __table_args__ = (_TABLE_ARGS,)
+
+    namespace_id = sa.Column(sa.Integer,
+                             sa.ForeignKey('metadef_namespaces.id'),
+                             primary_key=True)
+    resource_type_id = sa.Column(sa.Integer,
+                                 sa.ForeignKey('metadef_resource_types.id'),
+                                 primary_key=True)
+    prefix = sa.Column(sa.String(80))
+    properties_target = sa.Column(sa.String(80))
+    created_at = sa.Column(Timestamp, nullable=False)
+    updated_at = sa.Column(Timestamp)

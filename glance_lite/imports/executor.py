@@ -9,13 +9,17 @@ heartbeats them any more, a later import takes them over after
 [import] lock_ttl.
 """
 
+import concurrent.futures
+import os
 import threading
 
 import futurist
 from futurist import waiters
 from oslo_log import log as logging
 from taskflow import engines
+from taskflow import exceptions as taskflow_exceptions
 
+from glance_lite.common import exception
 from glance_lite.db import api as db_api
 from glance_lite.imports import flow
 from glance_lite.imports import lock
@@ -33,24 +37,98 @@ def run_import(job):
     revert): no path leaves a lock behind. Returns the error that made
     the import fail, or None.
     """
+    # A worker per target store: they all read one shared source
+    # (imports.fanout), which waits until every one of them started.
+    # The pool is the standard library's, not one the engine makes: the
+    # engine's own (futurist) pool is stopped by waiting for workers that
+    # poll their queue every second, which added up to a second to every
+    # import.
+    store_writers = concurrent.futures.ThreadPoolExecutor(
+        max_workers=max(1, len(job.stores_to_import)),
+        thread_name_prefix='import-%s' % job.task_id)
     try:
-        engines.load(flow.build_import_flow(job), engine='serial').run()
-    except Exception as error:
-        LOG.warning('Import task %s of image %s failed: %s', job.task_id,
-                    job.image_id, error)
+        engines.load(flow.build_import_flow(job), engine='parallel',
+                     executor=store_writers).run()
+    except Exception as raised:
+        error = _first_cause(raised)
         db_api.task_update(job.context, job.task_id,
-                           {'status': 'failure', 'message': str(error)},
+                           {'status': 'failure',
+                            'message': _failure_message(job, error)},
                            from_statuses=lock.LIVE_TASK_STATUSES)
         return error
     finally:
+        store_writers.shutdown(wait=True)
         tasks.release_claims(job)
     return None
 
 
-class ImportExecutor:
+def _first_cause(error):
+    """The error that made the import fail, out of the engine's error.
 
-    def __init__(self, workers, heartbeat_interval):
+    Several stores failing at once (their shared source failed) come as
+    one WrappedFailure: the first is the reason. Copies that were only
+    given up because another store failed are no reason.
+    """
+    if not isinstance(error, taskflow_exceptions.WrappedFailure):
+        return error
+    causes = [cause.exception for cause in error
+              if not cause.check(exception.CopyAbandoned)]
+    return (causes or [next(iter(error)).exception])[0]
+
+
+def _failure_message(job, error):
+    """Log why an import failed; return the task message users read.
+
+    Users get the exception's plain message; the log gets the detail
+    (and the traceback of an error that is not glance-lite's own).
+    """
+    if not isinstance(error, exception.GlanceLiteException):
+        LOG.error('Import task %s of image %s failed', job.task_id,
+                  job.image_id, exc_info=error)
+        return exception.message_for_users(error, job.task_id)
+    LOG.warning('Import task %s of image %s failed: %s', job.task_id,
+                job.image_id, error.detail)
+    if isinstance(error, exception.ImportLockLost):
+        # Deleting an image drops its locks: that is the usual loss.
+        try:
+            db_api.image_get(job.context, job.image_id)
+        except exception.ImageNotFound:
+            return 'The image was deleted while it was being imported.'
+    return str(error)
+
+
+def lower_thread_priority(niceness):
+    """Add ``niceness`` to the calling thread's nice value, if it can.
+
+    On Linux a thread's nice value is its own (setpriority on its
+    native id), and the threads it starts inherit it. Raising it needs
+    no privilege; it cannot be lowered again, which is why only threads
+    that run nothing but imports call this.
+    """
+    if not niceness or not hasattr(os, 'setpriority'):
+        return
+    thread_id = threading.get_native_id()
+    try:
+        current = os.getpriority(os.PRIO_PROCESS, thread_id)
+        os.setpriority(os.PRIO_PROCESS, thread_id,
+                       min(19, current + niceness))
+    except OSError as error:
+        LOG.warning('Could not lower the priority of import thread %d: %s',
+                    thread_id, error)
+
+
+class ImportExecutor:
+    """Runs accepted imports on ``workers`` threads of their own.
+
+    The threads run at ``niceness`` below the caller's priority (see
+    [import] executor_niceness), so that moving data never starves the
+    API's requests of CPU.
+    """
+
+    def __init__(self, workers, heartbeat_interval, niceness=0):
         self._pool = futurist.ThreadPoolExecutor(max_workers=workers)
+        self._niceness = niceness
+        self._lowered = threading.local()
         self._interval = heartbeat_interval
         self._queued = {}
         self._futures = set()
@@ -78,6 +156,13 @@ class ImportExecutor:
     def _run(self, job):
         with self._guard:
             self._queued.pop(job.task_id, None)
+        if not getattr(self._lowered, 'done', False):
+            # Once per pool thread: the pool runs nothing but imports.
+            lower_thread_priority(self._niceness)
+            self._lowered.done = True
+        # The import's log lines carry the id of the request that
+        # accepted it (and its caller), as that request's lines do.
+        job.context.update_store()
         run_import(job)
 
     def _keep_queued_alive(self):

@@ -2,13 +2,16 @@
 
 The database decides every change of a lock (``glance_lite.db.api``);
 this module adds the rules of time. A lock whose heartbeat is older
-than ``[import] lock_ttl`` belongs to a task that died or stalled, and a
-new import may take it over; a working task proves it is alive by
-refreshing its heartbeats every ``[import] heartbeat_interval`` while
-its data moves.
+than ``[import] lock_ttl`` belongs to a task that died or stalled: the
+reaper (``glance_lite.imports.reaper``) undoes that task, periodically
+or when a new import wants the store. A working task proves it is alive
+by refreshing its heartbeats every ``[import] heartbeat_interval``
+while its data moves.
 """
 
 import datetime
+import os
+import threading
 import time
 
 from oslo_log import log as logging
@@ -20,93 +23,92 @@ from glance_lite.db import api as db_api
 
 LOG = logging.getLogger(__name__)
 
-LIVE_TASK_STATUSES = ('pending', 'processing')
+LIVE_TASK_STATUSES = db_api.LIVE_TASK_STATUSES
 
-# Acquire, find a stale owner, take over: a race lost at either step is
+# Acquire, find a dead owner, reap it: a race lost at either step is
 # retried from the start, a couple of times at most.
 _ACQUIRE_ATTEMPTS = 3
 
+# Heartbeats come every heartbeat_interval; at DEBUG, one line per task
+# at most this often says they still do.
+_HEARTBEAT_LOG_INTERVAL = 30.0
 
-def acquire_import_locks(context, image_id, stores, task_id, lock_ttl):
+
+def lock_owner(conf):
+    """What a lock records of the process that takes it: host and pid."""
+    return {'owner_host': conf.host, 'owner_pid': os.getpid()}
+
+
+def stale_before(lock_ttl):
+    """The heartbeat time before which a lock's owner counts as dead."""
+    return timeutils.utcnow() - datetime.timedelta(seconds=lock_ttl)
+
+
+def refuse_if_held(state, stores, lock_ttl):
+    """Refuse at once an import whose target store's lock is live.
+
+    ``state`` is the image's import state as just read
+    (db_api.image_import_state). Raises ImportLockHeld, naming the
+    owner, for the first of ``stores`` whose lock has a heartbeat newer
+    than ``lock_ttl``: the request is refused as of that read, when the
+    lock was held, without trying to take it (which would cost a
+    failing INSERT and a read of the holder). A stale lock is left to
+    acquire_import_locks, which reaps it; a free store is taken there
+    atomically, so this check never decides who wins.
+    """
+    live_since = stale_before(lock_ttl)
+    for store in stores:
+        held = state['import_locks'].get(store)
+        if held is not None and held['heartbeat_at'] >= live_since:
+            raise exception.ImportLockHeld(
+                image_id=state['id'], store=store, task_id=held['task_id'],
+                heartbeat_at=held['heartbeat_at'])
+
+
+def acquire_import_locks(context, image_id, stores, task_id, owner,
+                         lock_ttl, reap):
     """Take the import locks of ``stores`` for ``task_id``: all, or none.
 
-    A lock whose heartbeat is more than ``lock_ttl`` seconds old is taken
-    over, and the task that held it is marked failed with the reason.
-    Returns ``{store: previous owner's task id}`` for the locks taken
-    over, so the caller can remove what those tasks left behind. Raises
-    ImportLockHeld, naming the owner, for the first store whose lock is
-    live; the locks already taken for this call are then released.
+    A lock whose heartbeat is more than ``lock_ttl`` seconds old belongs
+    to a dead task: ``reap(dead_task_id)`` undoes that task (the
+    reaper's own atomic statement decides, so a request and a reaper
+    never both win) and the lock is tried again. Raises ImportLockHeld,
+    naming the owner, for the first store whose lock is live; the locks
+    already taken for this call are then released.
     """
-    taken_over = {}
     acquired = []
     try:
         for store in stores:
-            previous_owner = _acquire(context, image_id, store, task_id,
-                                      lock_ttl)
+            _acquire(context, image_id, store, task_id, owner, lock_ttl,
+                     reap)
             acquired.append(store)
-            if previous_owner is not None:
-                taken_over[store] = previous_owner
     except Exception:
         for store in acquired:
             db_api.import_lock_release(context, image_id, store, task_id)
+            LOG.debug('Task %s released the import lock of image %s in '
+                      'store %s: not all its locks could be taken',
+                      task_id, image_id, store)
         raise
-    return taken_over
 
 
-def _acquire(context, image_id, store, task_id, lock_ttl):
-    """Take one lock; return the owner it was taken from, if any."""
+def _acquire(context, image_id, store, task_id, owner, lock_ttl, reap):
     for attempt in range(_ACQUIRE_ATTEMPTS):
         try:
-            db_api.import_lock_acquire(context, image_id, store, task_id)
-            return None
+            db_api.import_lock_acquire(context, image_id, store, task_id,
+                                       owner)
+            LOG.debug('Task %s acquired the import lock of image %s in '
+                      'store %s', task_id, image_id, store)
+            return
         except exception.ImportLockHeld as held:
-            stale_before = timeutils.utcnow() - datetime.timedelta(
-                seconds=lock_ttl)
             heartbeat_at = held.kwargs['heartbeat_at']
-            if (heartbeat_at is None or heartbeat_at >= stale_before
+            LOG.debug('Task %s: the import lock of image %s in store %s is '
+                      'held by task %s, last heartbeat %s', task_id,
+                      image_id, store, held.kwargs['task_id'], heartbeat_at)
+            if (heartbeat_at is None
+                    or heartbeat_at >= stale_before(lock_ttl)
                     or attempt == _ACQUIRE_ATTEMPTS - 1):
                 raise
-            owner = held.kwargs['task_id']
-            if db_api.import_lock_take_over(context, image_id, store, owner,
-                                            task_id, stale_before):
-                _fail_preempted_task(context, image_id, store, owner,
-                                     task_id, heartbeat_at)
-                return owner
-
-
-def release_abandoned_locks(context, image_id, dead_task_id, task_id,
-                            lock_ttl):
-    """Take over and drop the other locks of a task found dead.
-
-    A task's heartbeats stop together, so when one of its locks is stale
-    they all are. Each is taken over (atomically, so a lock that a live
-    task refreshed meanwhile is left alone) and released at once.
-    Returns the stores whose locks were dropped, for the caller to
-    remove what the dead task wrote there.
-    """
-    stale_before = timeutils.utcnow() - datetime.timedelta(seconds=lock_ttl)
-    released = []
-    for held in db_api.import_lock_list(context, image_id):
-        if held['task_id'] == dead_task_id and db_api.import_lock_take_over(
-                context, image_id, held['store'], dead_task_id, task_id,
-                stale_before):
-            db_api.import_lock_release(context, image_id, held['store'],
-                                       task_id)
-            released.append(held['store'])
-    return released
-
-
-def _fail_preempted_task(context, image_id, store, owner, new_owner,
-                         heartbeat_at):
-    silence = (timeutils.utcnow() - heartbeat_at).total_seconds()
-    message = ('Import lock of store %s was taken over by task %s after '
-               '%.0f seconds without a heartbeat.' % (store, new_owner,
-                                                     silence))
-    LOG.warning('Image %s: %s (previous owner: task %s)', image_id,
-                message, owner)
-    db_api.task_update(context, owner,
-                       {'status': 'failure', 'message': message},
-                       from_statuses=LIVE_TASK_STATUSES)
+            reap(held.kwargs['task_id'])
 
 
 def format_progress(store, done, total):
@@ -129,6 +131,11 @@ class LockKeeper:
     lock of the store being written, the write stops at once with
     ImportLockLost: a preempted task stops at its next heartbeat, not at
     the end of its copy, and the store driver removes its partial file.
+
+    The target stores of one import are written at the same time, each
+    through its own ``watch``: one refresh per interval heartbeats all
+    of them (with the progress of the store that made it), and every
+    write checks its own lock at each chunk.
     """
 
     def __init__(self, context, image_id, task_id, stores, interval):
@@ -139,23 +146,36 @@ class LockKeeper:
         self.held = set(stores)
         self.lost = set()
         self._last_beat = time.monotonic()
+        self._last_beat_logged = self._last_beat
+        self._beating = threading.Lock()
 
-    def refresh(self, message=None):
-        """Heartbeat every held lock now; note which ones are lost."""
+    def refresh(self, progress=None):
+        """Heartbeat every held lock now; note which ones are lost.
+
+        ``progress`` (store, bytes done, bytes total) is recorded on
+        that store's lock and worded into the task's message.
+        """
+        with self._beating:
+            self._refresh(progress)
+
+    def _refresh(self, progress):
         self._last_beat = time.monotonic()
-        for store in sorted(self.held):
-            try:
-                db_api.import_lock_heartbeat(self.context, self.image_id,
-                                             store, self.task_id)
-            except exception.ImportLockLost:
-                LOG.warning('Task %s lost the import lock of image %s in '
-                            'store %s', self.task_id, self.image_id, store)
-                self.held.discard(store)
-                self.lost.add(store)
-        if message is not None:
-            db_api.task_update(self.context, self.task_id,
-                               {'message': message},
-                               from_statuses=LIVE_TASK_STATUSES)
+        message = format_progress(*progress) if progress else None
+        still_held = db_api.import_lock_heartbeat(
+            self.context, self.image_id, self.task_id, progress=progress,
+            message=message)
+        for store in sorted(self.held - still_held):
+            LOG.warning('Task %s lost the import lock of image %s in '
+                        'store %s', self.task_id, self.image_id, store)
+            self.lost.add(store)
+        self.held &= still_held
+        if self._last_beat - self._last_beat_logged >= (
+                _HEARTBEAT_LOG_INTERVAL):
+            self._last_beat_logged = self._last_beat
+            LOG.debug('Task %s heartbeats its import locks of image %s in '
+                      '%s%s', self.task_id, self.image_id,
+                      ', '.join(sorted(self.held)) or 'no store',
+                      ': %s' % message if message else '')
 
     def ensure_held(self, store):
         """Raise ImportLockLost unless ``store`` is still locked for us.
@@ -174,6 +194,9 @@ class LockKeeper:
         for chunk in chunks:
             done += len(chunk)
             if time.monotonic() - self._last_beat >= self.interval:
-                self.refresh(format_progress(store, done, total))
-                self.ensure_held(store)
+                with self._beating:
+                    # Another store's write may have just done it.
+                    if time.monotonic() - self._last_beat >= self.interval:
+                        self._refresh((store, done, total))
+            self.ensure_held(store)
             yield chunk

@@ -7,7 +7,7 @@ store, so a conflicting request is refused at once (409, naming the
 running task) rather than failing later in the background.
 """
 
-import uuid
+import functools
 
 from oslo_log import log as logging
 from oslo_utils import uuidutils
@@ -17,6 +17,7 @@ from glance_lite.db import api as db_api
 from glance_lite.imports import executor
 from glance_lite.imports import flow
 from glance_lite.imports import lock
+from glance_lite.imports import reaper
 from glance_lite.imports import tasks
 from glance_lite.store import http
 
@@ -31,56 +32,105 @@ _FIRST_IMPORT_STATUS = {'glance-direct': 'uploading',
 
 class ImportService:
 
-    def __init__(self, conf, stores, executor):
+    def __init__(self, conf, stores, executor, plugins=()):
         self.conf = conf
         self.stores = stores
         self.executor = executor
+        # The import plugin classes first imports run (import_plugins).
+        self.plugins = list(plugins)
 
     def stage(self, context, image_id, source, size=None):
         """Keep an image's data in the staging store for glance-direct.
 
         The image goes from queued to uploading; on failure the staged
-        data is removed and the image is queued again.
+        data is removed and the image is queued again. The data is
+        inspected as it is written (ImageFormatRefused when the
+        [image_format] policy refuses it) and what was found is recorded
+        with it.
+
+        The write holds the staging store's import lock from before the
+        image leaves queued until its location is recorded, and
+        heartbeats it while data arrives, as an import does: a stager
+        that dies (SIGKILL, host loss) is reaped, which removes its
+        partial data and queues the image again. Without the lock, such
+        an image stayed uploading with nothing staged, refusing both a
+        new stage and an import.
         """
+        # Names both the staged data and the lock (a task id's format).
+        write_id = uuidutils.generate_uuid()
+        try:
+            lock.acquire_import_locks(
+                context, image_id, [STAGING_STORE], write_id,
+                lock.lock_owner(self.conf), self.conf['import'].lock_ttl,
+                self._reaper_of(context, image_id))
+        except exception.ImportLockHeld:
+            raise _stage_refused(context, image_id) from None
+        try:
+            return self._stage_holding_lock(context, image_id, source, size,
+                                     write_id)
+        finally:
+            db_api.import_lock_release(context, image_id, STAGING_STORE,
+                                       write_id)
+
+    def _stage_holding_lock(self, context, image_id, source, size,
+                            write_id):
         if not db_api.image_status_transition(context, image_id, ['queued'],
                                               'uploading'):
-            status = db_api.image_get(context, image_id)['status']
-            raise exception.ImportConflict(
-                image_id=image_id, reason='data can be staged only while '
-                'the image is queued; it is %s' % status)
-        staging = self.stores.get(STAGING_STORE)
-        write_id = 'stage-%s' % uuid.uuid4().hex
+            raise _stage_refused(context, image_id)
+        keeper = lock.LockKeeper(context, image_id, write_id,
+                                 [STAGING_STORE],
+                                 self.conf['import'].heartbeat_interval)
         try:
-            stored = staging.add(image_id, source, write_id,
-                                 expected_size=size)
+            stored, inspected = tasks.write_to_staging(
+                context, self.conf, self.stores, image_id, source, size,
+                write_id, keeper)
             db_api.image_location_add(
                 context, image_id, STAGING_STORE, stored.location,
-                size=stored.size, checksum=stored.checksum,
-                os_hash_value=stored.os_hash_value)
+                lock_task_id=write_id, size=stored.size,
+                checksum=stored.checksum,
+                os_hash_value=stored.os_hash_value,
+                inspected_format=inspected.disk_format,
+                virtual_size=inspected.virtual_size)
         except Exception:
-            staging.discard(image_id, write_id)
-            db_api.image_status_transition(context, image_id, ['uploading'],
-                                           'queued')
+            self.stores.get(STAGING_STORE).discard(image_id, write_id)
+            # Only while the lock is ours: once reaped, the image is
+            # queued again and may be a new stager's.
+            db_api.image_status_transition(
+                context, image_id, ['uploading'], 'queued',
+                while_locked_by=(STAGING_STORE, write_id))
             raise
         return stored
 
+    def _reaper_of(self, context, image_id):
+        """What acquire_import_locks calls to reap a dead owner's locks."""
+        return functools.partial(reaper.reap_abandoned_import, context,
+                                 self.conf, self.stores, image_id)
+
     def import_image(self, context, image_id, method, stores=None,
                      all_stores=False, all_stores_must_succeed=True,
-                     uri=None, image=None):
+                     uri=None, state=None, legacy_input=None):
         """Accept an import: lock its target stores, then queue its flow.
 
-        ``image`` is the image as the caller has just read it, if it has,
-        to spare reading it again; whatever decides the import is read
-        again once the locks are held. Returns the new task (status
+        ``state`` is the image's import state (db_api.image_import_state)
+        as the caller has just read it, if it has, to spare reading it
+        again: a copy-image it shows to be doomed (a target store holds a
+        copy, or a live lock) is refused from it, with no further
+        database work; whatever decides an accepted import is read again
+        once the locks are held. Returns the new task (status
         pending). Raises
         InvalidImportRequest or UnknownStore for a bad request,
         ImportConflict when the image is in no state for this method,
         and ImportLockHeld, naming the running task, when a target store
         is already being imported to.
+
+        ``legacy_input``: the input of a legacy ``import`` task
+        (``POST /v2/tasks``) this import runs as; that task is recorded
+        with it, instead of an ``api_image_import`` task.
         """
         task, job = self._accept(context, image_id, method, stores,
                                  all_stores, all_stores_must_succeed, uri,
-                                 image)
+                                 state, reveal_markers=True,
+                                 legacy_input=legacy_input)
         self.executor.submit(job)
         return task
 
@@ -90,79 +140,103 @@ class ImportService:
         The classic one-call upload is a glance-direct import run in the
         caller's thread: the same locks, verification and reverts, and
         the caller learns the outcome (the import's own error) at once.
+        Its locks are taken before the first byte is read and heartbeat
+        while the data arrives, so an upload whose process dies is
+        reaped like any import. The image is ``saving`` meanwhile, as in
+        Glance; a failed or reaped upload leaves it queued, without
+        data, for the client to upload again. UploadConflict when the
+        image is not queued or another upload holds it.
         """
-        self.stage(context, image_id, source, size=size)
-        _task, job = self._accept(context, image_id, 'glance-direct',
-                                  [store] if store else None, False, True,
-                                  None)
+        state = db_api.image_import_state(context, image_id)
+        if state['status'] != 'queued':
+            raise exception.UploadConflict(image_id=image_id,
+                                           status=state['status'])
+        try:
+            _task, job = self._accept(
+                context, image_id, 'glance-direct',
+                [store] if store else None, False, True, None, state,
+                upload=(source, size))
+        except (exception.ImportLockHeld, exception.ImportConflict):
+            # Another upload or import got there first.
+            raise exception.UploadConflict(
+                image_id=image_id,
+                status=db_api.image_get(context, image_id)['status']
+            ) from None
         error = executor.run_import(job)
         if error is not None:
-            self._unstage(context, image_id)
             raise error
 
-    def _unstage(self, context, image_id):
-        """Put a failed upload's image back to queued, without its data.
-
-        The import has already reverted to the staged state; an upload
-        has no separate import step to retry, so the staged data goes
-        too and the client can simply upload again.
-        """
-        staging = self.stores.get(STAGING_STORE)
-        for location in db_api.image_get(context, image_id)['locations']:
-            if location['store'] == STAGING_STORE:
-                db_api.image_location_remove(context, image_id,
-                                             STAGING_STORE, location['url'])
-                try:
-                    staging.delete(location['url'])
-                except exception.StoreDataNotFound:
-                    pass
-        db_api.image_status_transition(context, image_id, ['uploading'],
-                                       'queued')
-
     def _accept(self, context, image_id, method, stores, all_stores,
-                all_stores_must_succeed, uri, image=None):
+                all_stores_must_succeed, uri, state=None,
+                reveal_markers=False, legacy_input=None, upload=None):
+        """Check, lock and record an import; (task, job) to run it.
+
+        ``reveal_markers`` for a call of the import API: the image shows
+        its import markers from then on, as in Glance; an upload, which
+        Glance does not run as an import, leaves them hidden. ``upload``
+        is an upload's (request body, size) (see ImportJob).
+        """
         _check_request(image_id, method, stores, all_stores, uri)
         if uri is not None:
-            # The filters refuse a URL now; where it resolves to is
-            # checked when it is fetched, on every redirect.
-            http.check_url(self.conf, uri)
-        if image is None:
-            image = db_api.image_get(context, image_id)
-        targets = self._target_stores(image, method, stores, all_stores)
-        restore_status = _FIRST_IMPORT_STATUS.get(method)
-        if method == 'copy-image' and image['status'] != 'active':
-            raise exception.ImportConflict(
-                image_id=image_id, reason='copy-image needs an active '
-                'image; it is %s' % image['status'])
+            # Refused now if its host is refused or resolves to where
+            # the service may not go; checked again when it is fetched,
+            # on every redirect.
+            http.check_request_url(self.conf, uri)
+        if state is None:
+            state = db_api.image_import_state(context, image_id)
+        targets = self._target_stores(state, method, stores, all_stores)
+        restore_status = ('queued' if upload is not None
+                          else _FIRST_IMPORT_STATUS.get(method))
+        if method == 'copy-image':
+            if state['status'] != 'active':
+                raise exception.ImportConflict(
+                    image_id=image_id, reason='copy-image needs an active '
+                    'image; it is %s' % state['status'])
+            lock.refuse_if_held(state, targets, self.conf['import'].lock_ttl)
 
         task_id = uuidutils.generate_uuid()
+        task_type, task_input = tasks.IMPORT_TASK, {
+            'method': method, 'stores': targets,
+            'all_stores_must_succeed': all_stores_must_succeed, 'uri': uri,
+            # The import call as Glance's image tasks show it.
+            'import_req': _import_request(method, stores, all_stores,
+                                          all_stores_must_succeed, uri)}
+        if legacy_input is not None:
+            task_type, task_input = tasks.LEGACY_IMPORT_TASK, legacy_input
         job = tasks.ImportJob(
             context, self.conf, self.stores, image_id, task_id, method,
             targets, all_stores_must_succeed, uri=uri,
-            restore_status=restore_status)
+            restore_status=restore_status, task_type=task_type,
+            upload=upload,
+            plugins=self.plugins if restore_status is not None else ())
         # Refused, it holds nothing: acquire_import_locks is all or none.
-        taken_over = lock.acquire_import_locks(
+        lock.acquire_import_locks(
             context, image_id, job.locked_stores, task_id,
-            self.conf['import'].lock_ttl)
+            lock.lock_owner(self.conf), self.conf['import'].lock_ttl,
+            self._reaper_of(context, image_id))
         try:
             if method == 'copy-image':
                 _refuse_stores_holding_it(
-                    db_api.image_get(context, image_id), targets)
+                    db_api.image_import_state(context, image_id), targets)
             else:
-                _start_first_import(context, image_id, method)
+                _start_first_import(context, image_id, method,
+                                    restore_status, job.working_status)
+            if reveal_markers:
+                db_api.image_import_markers_reveal(context, image_id)
             task = db_api.task_create(context, {
-                'id': task_id, 'type': 'api_image_import',
+                'id': task_id, 'type': task_type,
                 'owner': context.project_id, 'image_id': image_id,
-                'input': {'method': method, 'stores': targets,
-                          'all_stores_must_succeed': all_stores_must_succeed,
-                          'uri': uri}})
+                'input': task_input, 'request_id': context.request_id,
+                'user_id': context.user_id})
         except Exception:
             db_api.import_lock_release_all(context, image_id, task_id)
             raise
-        self._clean_up_after(context, image_id, taken_over, task_id)
+        LOG.info('Accepted %s import task %s of image %s to %s for project '
+                 '%s', method, task_id, image_id, ', '.join(targets),
+                 context.project_id)
         return task, job
 
-    def _target_stores(self, image, method, stores, all_stores):
+    def _target_stores(self, state, method, stores, all_stores):
         enabled = self.stores.enabled_stores
         if all_stores:
             targets = list(enabled)
@@ -176,38 +250,14 @@ class ImportService:
             targets = [self.stores.default_backend]
         if method != 'copy-image':
             return targets
-        present = _stores_holding(image)
+        present = state['location_stores']
         if not all_stores:
-            _refuse_stores_holding_it(image, targets)
+            _refuse_stores_holding_it(state, targets)
         targets = [store for store in targets if store not in present]
         if not targets:
             raise exception.ImportConflict(
-                image_id=image['id'], reason='it is already in every store')
+                image_id=state['id'], reason='it is already in every store')
         return targets
-
-    def _clean_up_after(self, context, image_id, taken_over, task_id):
-        """Remove all that tasks whose locks were taken over left behind.
-
-        Their other locks are stale too: take them over and drop them,
-        so no dead task keeps a store it was not racing for.
-        """
-        for store, dead_task in taken_over.items():
-            self._remove_writes(image_id, store, dead_task)
-        for dead_task in set(taken_over.values()):
-            for store in lock.release_abandoned_locks(
-                    context, image_id, dead_task, task_id,
-                    self.conf['import'].lock_ttl):
-                self._remove_writes(image_id, store, dead_task)
-
-    def _remove_writes(self, image_id, store, task_id):
-        """Remove what task ``task_id`` wrote for ``store`` and staging."""
-        for name in (store, STAGING_STORE):
-            try:
-                self.stores.get(name).discard(image_id, task_id)
-            except exception.GlanceLiteException:
-                LOG.exception('Could not remove the data task %s left for '
-                              'image %s in store %s', task_id, image_id,
-                              name)
 
     def delete_image(self, context, image_id):
         """Delete the image and all its data, without waiting for imports.
@@ -226,7 +276,38 @@ class ImportService:
                 LOG.exception('Could not delete the data of deleted image '
                               '%s at %s', image_id, location['url'])
         for held in leftovers['import_locks']:
-            self._remove_writes(image_id, held['store'], held['task_id'])
+            for store in (held['store'], STAGING_STORE):
+                reaper.remove_writes(self.stores, store, image_id,
+                                     held['task_id'])
+
+
+def _stage_refused(context, image_id):
+    """The ImportConflict of a stage request the image cannot take now."""
+    status = db_api.image_get(context, image_id)['status']
+    if status == 'queued':
+        # Queued, yet the staging lock is held: another stage request
+        # has just taken it and is about to move the image on.
+        reason = 'another request is staging its data'
+    else:
+        reason = ('data can be staged only while the image is queued; it '
+                  'is %s' % status)
+    return exception.ImportConflict(image_id=image_id, reason=reason)
+
+
+def _import_request(method, stores, all_stores, all_stores_must_succeed,
+                    uri):
+    """The import call's body, as an image's task shows it (``import_req``).
+
+    Glance's clients (Tempest among them) read the method from there.
+    """
+    request = {'method': {'name': method},
+               'all_stores': all_stores,
+               'all_stores_must_succeed': all_stores_must_succeed}
+    if uri is not None:
+        request['method']['uri'] = uri
+    if stores:
+        request['stores'] = list(stores)
+    return request
 
 
 def _check_request(image_id, method, stores, all_stores, uri):
@@ -244,11 +325,7 @@ def _check_request(image_id, method, stores, all_stores, uri):
             'web-download takes one')
 
 
-def _stores_holding(image):
-    return {location['store'] for location in image['locations']}
-
-
-def _refuse_stores_holding_it(image, targets):
+def _refuse_stores_holding_it(state, targets):
     """ImportConflict if a target store already has a copy of the image.
 
     Checked again on a fresh read once the target locks are held: only
@@ -256,24 +333,22 @@ def _refuse_stores_holding_it(image, targets):
     check, before locking, only spares a doomed request the locking; a
     copy finishing between the two is caught by the second.
     """
-    present = _stores_holding(image).intersection(targets)
+    present = state['location_stores'].intersection(targets)
     if present:
         raise exception.ImportConflict(
-            image_id=image['id'], reason='it is already in store(s) %s'
+            image_id=state['id'], reason='it is already in store(s) %s'
             % ', '.join(sorted(present)))
 
 
-def _start_first_import(context, image_id, method):
-    """Mark the image importing, under the staging lock already held.
+def _start_first_import(context, image_id, method, required, working):
+    """Move the image from ``required`` to ``working``, under the staging lock.
 
     Holding that lock, this is the only first import of the image, so an
-    image found importing was left so by a first import that died (its
+    image found ``working`` was left so by a first import that died (its
     lock was just taken over) and is simply carried on with.
     """
-    required = _FIRST_IMPORT_STATUS[method]
     if not db_api.image_status_transition(context, image_id,
-                                          [required, 'importing'],
-                                          'importing'):
+                                          [required, working], working):
         raise exception.ImportConflict(
             image_id=image_id, reason='%s needs the image %s; it is %s'
             % (method, required,

@@ -3,8 +3,9 @@
 An import runs these in order (``glance_lite.imports.flow``):
 
     ClaimLocks -> stage (one of DownloadToStaging, UseStagedData,
-    UseExistingCopy) -> ImportToStore per target store -> VerifyLocks ->
-    SetLocations -> Finish
+    UseExistingCopy) -> import plugins (glance_lite.import_plugins;
+    first imports only) -> ImportToStore per target store, side by side,
+    sharing one read of the source -> VerifyLocks -> SetLocations -> Finish
 
 When a step fails, TaskFlow reverts the steps that ran, newest first.
 Each revert touches only what its own task wrote: files named by this
@@ -18,6 +19,7 @@ user's concurrent edit of name or properties survives any import.
 """
 
 import collections
+import time
 
 from oslo_log import log as logging
 from taskflow import task
@@ -26,6 +28,9 @@ from taskflow.types import failure
 from glance_lite.common import exception
 from glance_lite.conf import stores as stores_conf
 from glance_lite.db import api as db_api
+from glance_lite.imports import fanout
+from glance_lite.imports import format_policy
+from glance_lite.imports import inspection
 from glance_lite.imports import lock
 from glance_lite.store import driver
 from glance_lite.store import http
@@ -33,11 +38,24 @@ from glance_lite.store import http
 LOG = logging.getLogger(__name__)
 
 STAGING_STORE = stores_conf.STAGING_STORE
-FAILED_IMPORT_MARKER = 'os_glance_failed_import'
+FAILED_IMPORT_MARKER = db_api.FAILED_IMPORT_MARKER
+# Task types: an import of the import API, and a legacy task API import
+# (POST /v2/tasks), whose result names the image it imported into.
+IMPORT_TASK = 'api_image_import'
+LEGACY_IMPORT_TASK = 'import'
 
 Source = collections.namedtuple(
-    'Source', ['store', 'location', 'size', 'checksum', 'os_hash_value'])
-Source.__doc__ = 'The data an import copies, and what it must hash to.'
+    'Source', ['store', 'location', 'size', 'checksum', 'os_hash_value',
+               'virtual_size', 'inspected_format', 'disk_format'],
+    defaults=(None, None))
+Source.__doc__ = '''The data an import copies, and what it must hash to.
+
+virtual_size, inspected_format: what the inspection of the data found
+when it was staged (None when it was not inspected); every location the
+import adds records them. disk_format: the disk_format the image takes
+when it is activated, set by an import plugin that changed the data's
+format (None: the image's own is kept).
+'''
 
 Copy = collections.namedtuple('Copy', ['store', 'stored', 'error'])
 Copy.__doc__ = """One target store's outcome: a StoredImage or an error."""
@@ -46,20 +64,33 @@ Copy.__doc__ = """One target store's outcome: a StoredImage or an error."""
 class ImportJob:
     """Everything the steps of one import share.
 
-    context: the RequestContext; conf: the ConfigOpts; stores: the
+    context: the RequestContext, whose database calls retry for
+    [import] db_retry_timeout; conf: the ConfigOpts; stores: the
     StoreManager; image_id, task_id, method, stores_to_import (target
     store names, in order), all_stores_must_succeed, uri (web-download);
     restore_status: for a first import, the status the image returns to
     if the import fails (None for copy-image); locked_stores: the stores
     whose import locks the task holds: its targets and, for a first
     import, the staging store, whose lock makes first imports of one
-    image exclusive; keeper: the LockKeeper of those locks.
+    image exclusive; keeper: the LockKeeper of those locks; plugins: the
+    import plugin classes its flow runs after staging (first imports);
+    staged_url: the staged data a glance-direct import consumes, known
+    once UseStagedData has run; task_type: IMPORT_TASK or
+    LEGACY_IMPORT_TASK; upload: for the classic upload (PUT /file), the
+    (request body, size or None) the data is read from, else None;
+    working_status: the image's status while this first import runs,
+    ``saving`` for an upload as in Glance, else ``importing``;
+    shared_read: the fanout.SharedRead through which the target stores
+    that cannot adopt staged data read the source, once for all.
     """
 
     def __init__(self, context, conf, stores, image_id, task_id, method,
                  stores_to_import, all_stores_must_succeed, uri=None,
-                 restore_status=None):
-        self.context = context
+                 restore_status=None, task_type=IMPORT_TASK, upload=None,
+                 plugins=()):
+        # Its database calls ride out an outage (db_api._db_operation).
+        self.context = context.with_db_retry_timeout(
+            conf['import'].db_retry_timeout)
         self.conf = conf
         self.stores = stores
         self.image_id = image_id
@@ -69,11 +100,18 @@ class ImportJob:
         self.all_stores_must_succeed = all_stores_must_succeed
         self.uri = uri
         self.restore_status = restore_status
+        self.task_type = task_type
+        self.upload = upload
+        self.working_status = 'saving' if upload is not None else 'importing'
         self.locked_stores = self.stores_to_import + (
             [STAGING_STORE] if restore_status is not None else [])
         self.keeper = lock.LockKeeper(
-            context, image_id, task_id, self.locked_stores,
+            self.context, image_id, task_id, self.locked_stores,
             conf['import'].heartbeat_interval)
+        self.plugins = list(plugins)
+        self.shared_read = fanout.SharedRead(self.stores_to_import)
+        self.staged_url = None
+        self.started_at = None
 
     @property
     def first_import(self):
@@ -100,15 +138,34 @@ def release_claims(job):
     """
     if job.first_import:
         db_api.image_status_transition(
-            job.context, job.image_id, ['importing'], job.restore_status,
+            job.context, job.image_id, [job.working_status],
+            job.restore_status,
             while_locked_by=(STAGING_STORE, job.task_id))
     db_api.import_lock_release_all(job.context, job.image_id, job.task_id)
+    LOG.debug('Task %s released its import locks of image %s', job.task_id,
+              job.image_id)
+
+
+def _log_transfer(job, what, size, started):
+    seconds = time.monotonic() - started
+    LOG.info('Import task %s of image %s: %s, %d bytes in %.2f s '
+             '(%.1f MB/s)', job.task_id, job.image_id, what, size, seconds,
+             size / 1e6 / seconds if seconds else 0.0)
 
 
 class _JobTask(task.Task):
     def __init__(self, job, name=None, **kwargs):
         super().__init__(name=name or type(self).__name__, **kwargs)
         self.job = job
+
+    def pre_execute(self):
+        # The engine runs each step in a thread of its pool: the step's
+        # log lines name the request that started the import, as the
+        # executor's own lines do.
+        self.job.context.update_store()
+
+    def pre_revert(self):
+        self.job.context.update_store()
 
 
 class ClaimLocks(_JobTask):
@@ -121,6 +178,9 @@ class ClaimLocks(_JobTask):
 
     def execute(self):
         job = self.job
+        job.started_at = time.monotonic()
+        LOG.info('Import task %s of image %s started: %s to %s', job.task_id,
+                 job.image_id, job.method, ', '.join(job.stores_to_import))
         if not db_api.task_update(job.context, job.task_id,
                                   {'status': 'processing'},
                                   from_statuses=['pending']):
@@ -138,26 +198,84 @@ class ClaimLocks(_JobTask):
 
 
 class DownloadToStaging(_JobTask):
-    """web-download: fetch the URL into this task's staging file."""
+    """web-download: fetch the URL into this task's staging file.
+
+    The data is inspected as it arrives; refused (ImageFormatRefused),
+    the write is discarded and the import fails with the reason.
+    """
 
     default_provides = 'source'
 
     def execute(self):
         job = self.job
+        started = time.monotonic()
         data = http.open_url(job.conf, job.uri, store='web-download')
         try:
-            stored = job.stores.get(STAGING_STORE).add(
-                job.image_id,
-                job.keeper.watch(data, STAGING_STORE, data.size),
-                job.task_id, expected_size=data.size)
+            source = _stage_for_task(job, data, data.size)
         finally:
             data.close()
-        return Source(STAGING_STORE, stored.location, stored.size,
-                      stored.checksum, stored.os_hash_value)
+        _log_transfer(job, 'downloaded %s' % data.url, source.size, started)
+        return source
 
     def revert(self, **kwargs):
-        self.job.stores.get(STAGING_STORE).discard(self.job.image_id,
-                                                   self.job.task_id)
+        _discard_task_staging(self.job)
+
+
+class ReceiveUpload(_JobTask):
+    """Upload (PUT /file): stage the request body as this task's data.
+
+    Unlike glance-direct's staged data, which is the image's and waits
+    for an import, this is the task's: written under its id while its
+    locks heartbeat, so a dead upload's partial data is the reaper's to
+    remove, and a failed one's is removed by this revert.
+    """
+
+    default_provides = 'source'
+
+    def execute(self):
+        job = self.job
+        started = time.monotonic()
+        body, size = job.upload
+        source = _stage_for_task(job, body, size)
+        _log_transfer(job, 'received the upload', source.size, started)
+        return source
+
+    def revert(self, **kwargs):
+        _discard_task_staging(self.job)
+
+
+def _stage_for_task(job, data, size):
+    """Write ``data`` to staging under the task's id, inspected; a Source."""
+    stored, inspected = write_to_staging(
+        job.context, job.conf, job.stores, job.image_id, data, size,
+        job.task_id, job.keeper)
+    return Source(STAGING_STORE, stored.location, stored.size,
+                  stored.checksum, stored.os_hash_value,
+                  inspected.virtual_size, inspected.disk_format)
+
+
+def write_to_staging(context, conf, stores, image_id, data, size, write_id,
+                     keeper):
+    """Write ``data`` to staging as ``write_id``, inspecting it on the way.
+
+    ``keeper`` (a lock.LockKeeper of the staging lock) heartbeats as it
+    is written, and stops the write if the lock is lost; the image's
+    format policy refuses the data there (ImageFormatRefused) if it
+    must. Returns the StoredImage and the format_policy.Inspection.
+    """
+    disk_format = format_policy.disk_format_to_match(
+        conf, db_api.image_get(context, image_id))
+    staging = stores.get(STAGING_STORE)
+    inspected = inspection.InspectedSource(conf, disk_format, data,
+                                           staging.chunk_size)
+    stored = staging.add(image_id,
+                         keeper.watch(inspected, STAGING_STORE, size),
+                         write_id, expected_size=size)
+    return stored, inspected.inspection
+
+
+def _discard_task_staging(job):
+    job.stores.get(STAGING_STORE).discard(job.image_id, job.task_id)
 
 
 class UseStagedData(_JobTask):
@@ -174,15 +292,22 @@ class UseStagedData(_JobTask):
         image = db_api.image_get(job.context, job.image_id)
         for location in image['locations']:
             if location['store'] == STAGING_STORE:
+                job.staged_url = location['url']
                 return Source(STAGING_STORE, location['url'],
                               location['size'], location['checksum'],
-                              location['os_hash_value'])
+                              location['os_hash_value'],
+                              location['virtual_size'],
+                              location['inspected_format'])
         raise exception.ImportConflict(image_id=job.image_id,
                                        reason='no data is staged')
 
 
 class UseExistingCopy(_JobTask):
-    """copy-image: read an existing copy, which must hash to the image's."""
+    """copy-image: read an existing copy, which must hash to the image's.
+
+    Its data was inspected when it was staged, and the copy must be
+    those very bytes (the sha512 check), so it is not inspected again.
+    """
 
     default_provides = 'source'
 
@@ -194,7 +319,9 @@ class UseExistingCopy(_JobTask):
                                          *job.stores_to_import):
                 return Source(location['store'], location['url'],
                               image['size'], image['checksum'],
-                              image['os_hash_value'])
+                              image['os_hash_value'],
+                              location['virtual_size'],
+                              location['inspected_format'])
         raise exception.ImportConflict(
             image_id=job.image_id, reason='it has no copy to read from')
 
@@ -205,7 +332,14 @@ class ImportToStore(_JobTask):
     The copy is written under this task's id, so it is this task's to
     remove: a partial or corrupt copy never becomes a location. With
     all_stores_must_succeed false a failure is returned, not raised, so
-    the other stores go on.
+    the other stores go on; with it true, the failure ends the other
+    stores' copies too (SharedRead.abort), which are then given up
+    (CopyAbandoned), not failed.
+
+    The atoms of an import's target stores run at the same time (an
+    unordered flow on a parallel engine) and read the source through
+    the job's SharedRead, once for all, each keeping its own result
+    and revert (glance_lite.imports.fanout says why).
     """
 
     def __init__(self, job, store):
@@ -214,15 +348,40 @@ class ImportToStore(_JobTask):
         self.store = store
 
     def execute(self, source):
+        job = self.job
+        started = time.monotonic()
         try:
-            return Copy(self.store, self._write(source), None)
+            with job.shared_read.participant(self.store) as reading:
+                stored, adopted = self._write(source, reading)
+        except exception.CopyAbandoned:
+            raise  # given up for another store's failure: the flow reverts
         except Exception as error:
-            if self.job.all_stores_must_succeed:
+            if job.all_stores_must_succeed:
+                job.shared_read.abort(self.store)
                 raise
-            LOG.warning('Import of image %s to store %s failed: %s',
-                        self.job.image_id, self.store, error)
+            LOG.warning('Import task %s of image %s: store %s failed: %s',
+                        self.job.task_id, self.job.image_id, self.store,
+                        getattr(error, 'detail', error),
+                        exc_info=not isinstance(
+                            error, exception.GlanceLiteException))
             self._discard()
-            return Copy(self.store, None, str(error))
+            return Copy(self.store, None, exception.message_for_users(
+                error, self.job.task_id))
+        if adopted:
+            # No byte was copied: a rate would be meaningless.
+            LOG.info('Import task %s of image %s: store %s done, the %d '
+                     'staged bytes moved in without a copy', self.job.task_id,
+                     self.job.image_id, self.store, stored.size)
+        else:
+            _log_transfer(self.job, 'store %s done' % self.store,
+                          stored.size, started)
+        return Copy(self.store, stored, None)
+
+    def post_execute(self):
+        # However execute ended, even before it joined the shared read
+        # (a failure raised ahead of it), this store leaves that read,
+        # so that the other stores never wait for it.
+        self.job.shared_read.leave(self.store)
 
     def _discard(self):
         """Remove this task's write; a store too broken for that is logged.
@@ -240,14 +399,20 @@ class ImportToStore(_JobTask):
                           '%s in store %s', self.job.task_id,
                           self.job.image_id, self.store)
 
-    def _write(self, source):
+    def _write(self, source, reading):
+        """The copy in this store, and whether staged data was adopted.
+
+        ``reading`` is this store's part in the shared read; a store
+        that adopts the staged data leaves it without reading.
+        """
         job = self.job
         job.keeper.ensure_held(self.store)
         if source.store == STAGING_STORE:
             adopted = self._adopt(source)
             if adopted is not None:
-                return adopted
-        chunks = job.stores.get(source.store).get(source.location)
+                return adopted, True
+        chunks = reading.chunks(source.store, lambda: job.stores.get(
+            source.store).get(source.location))
         stored = job.stores.get(self.store).add(
             job.image_id, job.keeper.watch(chunks, self.store, source.size),
             job.task_id, expected_size=source.size)
@@ -257,7 +422,7 @@ class ImportToStore(_JobTask):
                 store=self.store, image_id=job.image_id,
                 actual_size=stored.size, actual_hash=stored.os_hash_value,
                 size=source.size, os_hash_value=source.os_hash_value)
-        return stored
+        return stored, False
 
     def _adopt(self, source):
         """Move staged data into the store without copying it, if it can.
@@ -280,14 +445,24 @@ class ImportToStore(_JobTask):
         self._discard()
         # Failed by raising (all stores must succeed) or by returning its
         # error (they need not, but none succeeded): record it either way.
-        if isinstance(result, failure.Failure) or result.error is not None:
+        # A copy given up because another store failed did not fail.
+        if isinstance(result, failure.Failure):
+            if not result.check(exception.CopyAbandoned):
+                _mark_failed(self.job, self.store)
+        elif result.error is not None:
             _mark_failed(self.job, self.store)
 
 
 def _mark_failed(job, store):
+    """Name ``store`` in the failed-import marker, while we hold its lock.
+
+    A task whose lock was reaped leaves the marker to the reaper and
+    the store's next owner.
+    """
     try:
         db_api.image_marker_add(job.context, job.image_id,
-                                FAILED_IMPORT_MARKER, store)
+                                FAILED_IMPORT_MARKER, store,
+                                while_locked_by=(store, job.task_id))
     except exception.ImageNotFound:
         pass  # deleted meanwhile: nothing left to mark
 
@@ -315,7 +490,7 @@ class VerifyLocks(_JobTask):
                 if job.all_stores_must_succeed:
                     job.keeper.ensure_held(store)
                 job.stores.get(store).discard(job.image_id, job.task_id)
-                copy = Copy(store, None, 'the import lock was lost')
+                copy = Copy(store, None, 'another import took it over')
             verified.append(copy)
         return verified
 
@@ -334,11 +509,12 @@ class SetLocations(_JobTask):
         super().__init__(job)
         self._added = []
 
-    def execute(self, verified_copies):
-        return [copy if copy.error is not None else self._add_location(copy)
+    def execute(self, verified_copies, source):
+        return [copy if copy.error is not None
+                else self._add_location(copy, source)
                 for copy in verified_copies]
 
-    def _add_location(self, copy):
+    def _add_location(self, copy, source):
         job = self.job
         stored = copy.stored
         try:
@@ -346,7 +522,9 @@ class SetLocations(_JobTask):
                 job.context, job.image_id, copy.store, stored.location,
                 lock_task_id=job.task_id, size=stored.size,
                 checksum=stored.checksum,
-                os_hash_value=stored.os_hash_value)
+                os_hash_value=stored.os_hash_value,
+                inspected_format=source.inspected_format,
+                virtual_size=source.virtual_size)
         except (exception.ImportLockLost, exception.LocationExists) as error:
             if job.all_stores_must_succeed:
                 raise
@@ -362,11 +540,14 @@ class SetLocations(_JobTask):
 
 
 class Finish(_JobTask):
-    """Activate (first import) and unlock in one transaction, then tidy.
+    """Activate (first import), mark, unlock and succeed in one go, then tidy.
 
-    Once the image is active nothing may undo the import, so the tidying
-    after it (markers, staged data, the task's result) only logs its
-    failures.
+    ``db_api.import_finish`` does it all in one transaction, and only
+    while the task still owns its locks; glance-direct's staged data is
+    forgotten there too. Once the image is active nothing may undo the
+    import, so removing the staged file after it only logs its failures.
+    The task's own staging writes (web-download's download, what import
+    plugins made) go then too.
     """
 
     def execute(self, copies, source):
@@ -382,38 +563,30 @@ class Finish(_JobTask):
         if job.first_import:
             activation = {'size': source.size, 'checksum': source.checksum,
                           'os_hash_algo': 'sha512',
-                          'os_hash_value': source.os_hash_value}
-        db_api.import_finish(job.context, job.image_id, job.task_id,
-                             job.locked_stores, activation)
-        # Each step on its own: a failed tidy (the image deleted the
-        # moment it became active, say) must not keep the task from
-        # being recorded as the success it is.
-        for step in (self._tidy, self._record_success):
-            try:
-                step(succeeded, failed, source)
-            except Exception:
-                LOG.exception('Image %s is imported, but %s after task %s '
-                              'failed', job.image_id, step.__name__,
-                              job.task_id)
-
-    def _record_success(self, succeeded, failed, source):
-        db_api.task_update(
-            self.job.context, self.job.task_id,
-            {'status': 'success', 'message': '',
-             'result': {'stores_succeeded': succeeded,
-                        'stores_failed': sorted(failed)}},
-            from_statuses=['processing'])
-
-    def _tidy(self, succeeded, failed, source):
-        job = self.job
-        for store in failed:
-            _mark_failed(job, store)
-        for store in succeeded:
-            db_api.image_marker_remove(job.context, job.image_id,
-                                       FAILED_IMPORT_MARKER, store)
-        if job.method == 'glance-direct':
-            db_api.image_location_remove(job.context, job.image_id,
-                                         STAGING_STORE, source.location)
-            job.stores.get(STAGING_STORE).delete(source.location)
-        elif job.method == 'web-download':
-            job.stores.get(STAGING_STORE).discard(job.image_id, job.task_id)
+                          'os_hash_value': source.os_hash_value,
+                          'virtual_size': source.virtual_size}
+            if source.disk_format is not None:
+                activation['disk_format'] = source.disk_format
+        consumed = job.staged_url
+        outcome = {'stores_succeeded': succeeded,
+                   'stores_failed': sorted(failed)}
+        if job.task_type == LEGACY_IMPORT_TASK:
+            # Legacy task clients find the image in the result (Glance).
+            outcome['image_id'] = job.image_id
+        db_api.import_finish(job.context, job.image_id, job.task_id, outcome,
+                             activation, staged_url=consumed)
+        LOG.info('Import task %s of image %s finished in %.2f s: in %s%s',
+                 job.task_id, job.image_id,
+                 time.monotonic() - job.started_at, ', '.join(succeeded),
+                 '; failed in %s' % ', '.join(sorted(failed)) if failed
+                 else '')
+        try:
+            if consumed is not None:
+                job.stores.get(STAGING_STORE).delete(consumed)
+            if job.first_import:
+                job.stores.get(STAGING_STORE).discard(job.image_id,
+                                                      job.task_id)
+        except Exception:
+            LOG.exception('Image %s is imported, but removing its staged '
+                          'data after task %s failed', job.image_id,
+                          job.task_id)

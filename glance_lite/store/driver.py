@@ -23,6 +23,18 @@ location: the URL to read it back with; size: bytes written;
 checksum: md5 hex digest; os_hash_value: sha512 hex digest.
 """
 
+StoredObject = collections.namedtuple(
+    'StoredObject', ['image_id', 'write_id', 'location', 'size', 'complete',
+                     'modified_at'])
+StoredObject.__doc__ = """One object ``StoreDriver.list_objects`` found.
+
+image_id, write_id: the write that made it (``object_name``'s parts);
+location: the URL ``add`` returned for it, or None while it is partial
+(it has none yet); size: bytes it holds now; complete: False for data
+of a write still in progress or abandoned mid-way; modified_at: naive
+UTC datetime of its last change, or None if the store cannot tell.
+"""
+
 _WRITE_ID = re.compile(r'^[A-Za-z0-9_-]{1,64}$')
 
 
@@ -103,6 +115,20 @@ class StoreDriver(metaclass=abc.ABCMeta):
         abandoned import, which knows the dead task's id but not how far
         it got.
         """
+
+    def list_objects(self, image_id=None):
+        """Yield a StoredObject for each object of this store's writes.
+
+        With ``image_id``, only that image's objects. Partial objects
+        are included (``complete`` False) so that what an abandoned
+        write left can be found; data the driver did not write (a
+        foreign file in a shared directory) is not. Raises
+        StoreNotListable when the store cannot enumerate its contents
+        (the default), which makes ``glance-lite-manage stores check``
+        report it as not checkable rather than fail.
+        """
+        raise exception.StoreNotListable(store=self.name,
+                                         driver=type(self).__name__)
 
     def describe(self):
         """Details an administrator may see in /v2/info/stores/detail.

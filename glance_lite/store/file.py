@@ -9,19 +9,28 @@ write left by its write id alone.
 """
 
 import contextlib
+import datetime
 import errno
 import os
 import re
 import urllib.parse
+
+from oslo_log import log as logging
 
 from glance_lite.common import exception
 from glance_lite.common import streaming
 from glance_lite.conf import file_store
 from glance_lite.store import driver
 
+LOG = logging.getLogger(__name__)
+
 _FULL = (errno.ENOSPC, errno.EDQUOT)
 _FORBIDDEN = (errno.EACCES, errno.EPERM, errno.EROFS)
 _OBJECT_NAME = re.compile(r'^[0-9a-fA-F-]{36}\.[A-Za-z0-9_-]{1,64}$')
+# What list_objects recognises: a complete write or a partial one.
+_LISTED_NAME = re.compile(r'^(?P<partial>\.)?(?P<image_id>[0-9a-fA-F-]{36})\.'
+                          r'(?P<write_id>[A-Za-z0-9_-]{1,64})'
+                          r'(?(partial)\.partial)$')
 
 
 class FileStore(driver.StoreDriver):
@@ -76,7 +85,7 @@ class FileStore(driver.StoreDriver):
                 or not _OBJECT_NAME.match(os.path.basename(path))):
             raise exception.InvalidLocation(
                 store=self.name, location=location,
-                reason='not an image file of this store (%s)' % self.datadir)
+                reason='it is not an image file of this store')
         return path
 
     def add(self, image_id, source, write_id, expected_size=None):
@@ -105,6 +114,54 @@ class FileStore(driver.StoreDriver):
         except BaseException:
             _remove_if_present(partial_path)
             raise
+        LOG.debug('Store %s: wrote %d bytes of image %s to %s', self.name,
+                  stream.size, image_id, final_path)
+        return driver.StoredImage('file://' + final_path, stream.size,
+                                  stream.checksum, stream.os_hash_value)
+
+    def local_path(self, location):
+        """The file holding ``location``, for programs that need a path.
+
+        Only for this host's own work on data it holds (an import
+        plugin running qemu-img on staged data), never for users.
+        """
+        return self._path_of(location)
+
+    def add_produced(self, image_id, write_id, produce, check):
+        """Write the object of ``write_id`` with a program that needs a path.
+
+        ``produce(path)`` writes the data into the write's partial file,
+        the name ``add`` uses, so ``discard``, ``list_objects`` and the
+        reaper find it while it grows. It is then read back once,
+        through ``check`` (a function wrapping an iterable of chunks:
+        an inspection) and measured like ``add``'s data, fsynced and
+        renamed into place: a StoredImage. An existing object of the
+        same write is replaced at once and whole. On any error nothing
+        of this write's partial file is left behind.
+        """
+        final_path, partial_path = self._paths(image_id, write_id)
+        with self._os_errors(image_id):
+            os.close(os.open(partial_path, os.O_WRONLY | os.O_CREAT |
+                             os.O_EXCL | os.O_CLOEXEC, 0o640))
+        try:
+            produce(partial_path)
+            with self._os_errors(image_id):
+                with open(partial_path, 'rb') as produced:
+                    stream = streaming.MeasuredStream(
+                        check(streaming.iter_chunks(produced,
+                                                    self.chunk_size)),
+                        self.name, image_id,
+                        size_cap=self.conf.image_size_cap)
+                    for _chunk in stream:
+                        pass
+                    os.fsync(produced.fileno())
+                os.rename(partial_path, final_path)
+                _fsync_directory(self.datadir)
+        except BaseException:
+            _remove_if_present(partial_path)
+            raise
+        LOG.debug('Store %s: produced %d bytes of image %s as %s',
+                  self.name, stream.size, image_id, final_path)
         return driver.StoredImage('file://' + final_path, stream.size,
                                   stream.checksum, stream.os_hash_value)
 
@@ -139,6 +196,8 @@ class FileStore(driver.StoreDriver):
         except BaseException:
             _remove_if_present(partial_path)
             raise
+        LOG.debug('Store %s: linked %s of store %s as %s', self.name,
+                  source_path, source_store.name, final_path)
         return 'file://' + final_path
 
     def describe(self):
@@ -149,6 +208,8 @@ class FileStore(driver.StoreDriver):
         path = self._path_of(location)
         with self._os_errors(location=location):
             image_file = open(path, 'rb')
+        LOG.debug('Store %s: reading %s from byte %d', self.name, path,
+                  offset)
         image_file.seek(offset)
         return self._read(image_file, length)
 
@@ -168,14 +229,43 @@ class FileStore(driver.StoreDriver):
         path = self._path_of(location)
         with self._os_errors(location=location):
             os.unlink(path)
+        LOG.debug('Store %s: deleted %s', self.name, path)
 
     def exists(self, location):
         return os.path.isfile(self._path_of(location))
 
+    def list_objects(self, image_id=None):
+        """The files of this store's writes; other files are not listed.
+
+        A name that is neither ``<image>.<write>`` nor
+        ``.<image>.<write>.partial`` was not written by this driver (an
+        operator's note, a lost+found), so it is nobody's image data and
+        is left out rather than reported as an orphan to delete.
+        """
+        with self._os_errors():
+            entries = list(os.scandir(self.datadir))
+        for entry in entries:
+            match = _LISTED_NAME.match(entry.name)
+            if match is None or (image_id is not None and
+                                 match['image_id'] != image_id):
+                continue
+            try:
+                stat = entry.stat(follow_symlinks=False)
+            except FileNotFoundError:
+                continue  # removed since the directory was read
+            complete = match['partial'] is None
+            yield driver.StoredObject(
+                match['image_id'], match['write_id'],
+                'file://' + entry.path if complete else None, stat.st_size,
+                complete, datetime.datetime.fromtimestamp(
+                    stat.st_mtime, datetime.timezone.utc).replace(
+                        tzinfo=None))
+
     def discard(self, image_id, write_id):
         for path in self._paths(image_id, write_id):
             with self._os_errors(image_id):
-                _remove_if_present(path)
+                if _remove_if_present(path):
+                    LOG.debug('Store %s: discarded %s', self.name, path)
 
 
 def _write_all(fd, data):
@@ -207,9 +297,11 @@ def _fsync_directory(path):
 
 
 def _remove_if_present(path):
+    """Remove ``path``; return whether there was anything to remove."""
     # NotADirectoryError: the store's directory has been replaced by a
     # file, so nothing can be under it.
     try:
         os.unlink(path)
     except (FileNotFoundError, NotADirectoryError):
-        pass
+        return False
+    return True

@@ -9,9 +9,15 @@ a port on localhost (server-side request forgery). So:
   ``[import_filtering_opts]`` (``check_url``);
 * every address its host resolves to must be public, unless the
   operator lists the host in ``allowed_hosts`` (``check_addresses``);
+* a web-download request is refused at once for what can be known
+  then: the URL, and the addresses its host resolves to within
+  ``connect_timeout`` (``check_request_url``);
 * the connection goes to the addresses that were checked, not to a
   fresh DNS answer, so DNS rebinding cannot redirect it
   (``_PinnedConnection``).
+
+A refusal tells the user a plain reason; the option that refused the
+URL is in ``UrlRefused.detail``, for the log.
 
 The stdlib ``http.client`` is used because a connection subclass can
 choose its socket while TLS still verifies the certificate against the
@@ -20,6 +26,7 @@ environment (a proxy would connect on its own and undo the pinning).
 """
 
 import collections
+from concurrent import futures
 import contextlib
 import http.client
 import ipaddress
@@ -27,8 +34,12 @@ import socket
 import ssl
 import urllib.parse
 
+from oslo_log import log as logging
+
 from glance_lite.common import exception
 from glance_lite.store import driver
+
+LOG = logging.getLogger(__name__)
 
 STORE_TYPE = 'http'
 
@@ -36,6 +47,14 @@ _DEFAULT_PORTS = {'http': 80, 'https': 443}
 _REDIRECT_STATUSES = frozenset([301, 302, 303, 307, 308])
 _HEADERS = {'User-Agent': 'glance-lite'}
 _FILTERS = '[import_filtering_opts]'
+_POLICY = "this cloud's import policy"
+
+# Host names looked up while a request waits. getaddrinfo cannot be
+# given a timeout, so a lookup runs in one of these threads and the
+# request stops waiting after connect_timeout; a few slow resolvers
+# then hold threads here, never request threads.
+_resolvers = futures.ThreadPoolExecutor(max_workers=4,
+                                        thread_name_prefix='url-resolve')
 
 # Kinds of address a URL may reach only if its host is in allowed_hosts,
 # most specific first so the refusal names the kind that matters.
@@ -96,11 +115,14 @@ def _apply_filter(url, what, value, allowed, disallowed):
     if allowed:
         if value not in allowed:
             raise exception.UrlRefused(
-                url=url, rule='%s %s is not in %s allowed_%ss' % (
+                url=url, reason='its %s is not allowed by %s' % (
+                    what, _POLICY),
+                rule='%s %s is not in %s allowed_%ss' % (
                     what, value, _FILTERS, what))
     elif value in disallowed:
         raise exception.UrlRefused(
-            url=url, rule='%s %s is in %s disallowed_%ss' % (
+            url=url, reason='its %s is not allowed by %s' % (what, _POLICY),
+            rule='%s %s is in %s disallowed_%ss' % (
                 what, value, _FILTERS, what))
 
 
@@ -115,25 +137,27 @@ def check_url(conf, url):
         parts = urllib.parse.urlsplit(url)
         port = parts.port
     except ValueError as exc:
-        raise exception.UrlRefused(
-            url=url, rule='it is not a valid URL (%s)' % exc) from exc
+        reason = 'it is not a valid URL (%s)' % exc
+        raise exception.UrlRefused(url=url, reason=reason,
+                                   rule=reason) from exc
     _apply_filter(url, 'scheme', parts.scheme, filters.allowed_schemes,
                   filters.disallowed_schemes)
     if parts.scheme not in _DEFAULT_PORTS:
-        raise exception.UrlRefused(
-            url=url, rule='scheme %s cannot be fetched; only http and '
-                          'https can' % parts.scheme)
+        reason = ('scheme %s cannot be fetched; only http and https can'
+                  % parts.scheme)
+        raise exception.UrlRefused(url=url, reason=reason, rule=reason)
     host = parts.hostname
     if not host:
-        raise exception.UrlRefused(url=url, rule='it names no host')
+        raise exception.UrlRefused(url=url, reason='it names no host',
+                                   rule='it names no host')
     try:
         # getaddrinfo encodes a non-ASCII name so; refuse one it could
         # not encode here, rather than let a UnicodeError escape there.
         host.encode('idna')
     except UnicodeError:
-        raise exception.UrlRefused(
-            url=url, rule='host %s is not a valid host name' % host
-        ) from None
+        reason = 'host %s is not a valid host name' % host
+        raise exception.UrlRefused(url=url, reason=reason,
+                                   rule=reason) from None
     _apply_filter(url, 'host', _host_key(host),
                   [_host_key(h) for h in filters.allowed_hosts],
                   [_host_key(h) for h in filters.disallowed_hosts])
@@ -162,9 +186,42 @@ def check_addresses(conf, target, addresses):
         if kind is not None:
             raise exception.UrlRefused(
                 url=target.url,
+                reason='its host resolves to %s %s address, which %s '
+                       'does not allow' % ('an' if kind[0] in 'aeiou'
+                                           else 'a', kind, _POLICY),
                 rule='host %s resolves to %s address %s; list the host in '
                      '%s allowed_hosts to allow it' % (
                          target.host, kind, address, _FILTERS))
+
+
+def _lookup(host, port):
+    """The distinct addresses ``host`` resolves to, in DNS order."""
+    answers = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(answer[4][0] for answer in answers))
+
+
+def check_request_url(conf, url):
+    """Refuse, while the user waits, a URL that could never be fetched.
+
+    The URL passes ``check_url``, then its host is resolved, waiting at
+    most ``[web_download] connect_timeout``, and ``check_addresses``
+    judges the answer: a literal loopback or link-local address, or a
+    name that resolves to one, is refused now rather than by the task
+    later. A host that does not resolve in time (or at all) is left to
+    the download, which resolves and checks it again when it connects,
+    as it does for every redirect.
+    """
+    target = check_url(conf, url)
+    lookup = _resolvers.submit(_lookup, target.host, target.port)
+    try:
+        addresses = lookup.result(conf.web_download.connect_timeout)
+    except (OSError, UnicodeError, futures.TimeoutError) as exc:
+        LOG.debug('Host %s of %s not resolved while accepting the '
+                  'import (%s); it is checked again when fetched',
+                  target.host, url, str(exc) or type(exc).__name__)
+        return target
+    check_addresses(conf, target, addresses)
+    return target
 
 
 class _PinnedConnection(http.client.HTTPConnection):
@@ -240,7 +297,7 @@ class _Client:
         try:
             yield
         except (OSError, http.client.HTTPException) as exc:
-            raise exception.BackendUnavailable(
+            raise exception.RemoteUnavailable(
                 store=self.store, reason='%s failed: %s' % (
                     action, str(exc) or type(exc).__name__)) from exc
 
@@ -260,11 +317,11 @@ class _Client:
             redirects += 1
             if redirects > self.options.max_redirects:
                 raise exception.UrlRefused(
-                    url=url,
+                    url=url, reason='it redirects too many times',
                     rule='redirect %d exceeds [web_download] max_redirects '
                          '(%d)' % (redirects, self.options.max_redirects))
             if not location:
-                raise exception.BackendUnavailable(
+                raise exception.RemoteUnavailable(
                     store=self.store,
                     reason='%s answered HTTP %d without a Location' % (
                         url, response.status))
@@ -289,9 +346,7 @@ class _Client:
     def _resolve(self, target):
         """Resolve the host once and check every answer."""
         with self.errors('resolving host %s' % target.host):
-            answers = socket.getaddrinfo(target.host, target.port,
-                                         type=socket.SOCK_STREAM)
-        addresses = list(dict.fromkeys(answer[4][0] for answer in answers))
+            addresses = _lookup(target.host, target.port)
         check_addresses(self.conf, target, addresses)
         return addresses
 
@@ -302,11 +357,11 @@ class _Client:
             raise exception.StoreDataNotFound(
                 store=self.store, location=target.url)
         if not 200 <= status < 300:
-            raise exception.BackendUnavailable(
+            raise exception.RemoteUnavailable(
                 store=self.store, reason='%s answered HTTP %d %s' % (
                     target.url, status, response.reason))
         if ranged and status != 206:
-            raise exception.BackendUnavailable(
+            raise exception.RemoteUnavailable(
                 store=self.store,
                 reason='%s answered HTTP %d to a Range request; partial '
                        'reads need a server that honours Range' % (
@@ -363,7 +418,7 @@ class RemoteData:
                 self._check_cap(received)
                 yield chunk
             if self.size is not None and received < self.size:
-                raise exception.BackendUnavailable(
+                raise exception.RemoteUnavailable(
                     store=self._client.store,
                     reason='host %s closed the connection after %d of the '
                            '%d bytes it announced' % (

@@ -7,6 +7,7 @@ transaction, so an image becomes visible in a single commit and a
 failed write leaves nothing behind.
 """
 
+import datetime
 import os
 import sqlite3
 import urllib.parse
@@ -22,7 +23,10 @@ CREATE TABLE IF NOT EXISTS chunks (
     object TEXT NOT NULL,
     seq INTEGER NOT NULL,
     data BLOB NOT NULL,
-    PRIMARY KEY (object, seq))
+    PRIMARY KEY (object, seq));
+CREATE TABLE IF NOT EXISTS objects (
+    object TEXT PRIMARY KEY,
+    written_at TEXT NOT NULL)
 '''
 
 
@@ -42,7 +46,7 @@ class ChunkStore(driver.StoreDriver):
             conf.state_path, '%s.chunks.sqlite' % name))
         self.chunk_size = self.conf_group.chunk_store_chunk_size
         with self._connect() as connection:
-            connection.execute(_SCHEMA)
+            connection.executescript(_SCHEMA)
 
     def _connect(self):
         return sqlite3.connect(self.database, timeout=30)
@@ -63,14 +67,18 @@ class ChunkStore(driver.StoreDriver):
             image_id, expected_size=expected_size,
             size_cap=self.conf.image_size_cap)
         with self._connect() as connection:  # commits, or rolls back
-            connection.execute('DELETE FROM chunks WHERE object = ?',
-                               (name,))
+            self._forget(connection, name)
             # An empty first row, so that an empty image exists too.
             connection.execute('INSERT INTO chunks VALUES (?, -1, ?)',
                                (name, b''))
             for seq, chunk in enumerate(stream):
                 connection.execute('INSERT INTO chunks VALUES (?, ?, ?)',
                                    (name, seq, chunk))
+            # When the write becomes visible: at this commit.
+            connection.execute(
+                'INSERT INTO objects VALUES (?, ?)',
+                (name, datetime.datetime.now(datetime.timezone.utc)
+                 .replace(tzinfo=None).isoformat()))
         return driver.StoredImage(
             'sqlite-chunks://%s/%s' % (self.name, name), stream.size,
             stream.checksum, stream.os_hash_value)
@@ -100,8 +108,7 @@ class ChunkStore(driver.StoreDriver):
     def delete(self, location):
         name = self._object_of(location)
         with self._connect() as connection:
-            deleted = connection.execute(
-                'DELETE FROM chunks WHERE object = ?', (name,)).rowcount
+            deleted = self._forget(connection, name)
         if not deleted:
             raise exception.StoreDataNotFound(store=self.name,
                                               location=location)
@@ -116,5 +123,28 @@ class ChunkStore(driver.StoreDriver):
     def discard(self, image_id, write_id):
         name = self.object_name(image_id, write_id)
         with self._connect() as connection:
-            connection.execute('DELETE FROM chunks WHERE object = ?',
-                               (name,))
+            self._forget(connection, name)
+
+    @staticmethod
+    def _forget(connection, name):
+        connection.execute('DELETE FROM objects WHERE object = ?', (name,))
+        return connection.execute('DELETE FROM chunks WHERE object = ?',
+                                  (name,)).rowcount
+
+    def list_objects(self, image_id=None):
+        """Every object; a write commits at once, so none is partial."""
+        query = ('SELECT chunks.object, SUM(LENGTH(data)), written_at '
+                 'FROM chunks LEFT JOIN objects USING (object) ')
+        arguments = ()
+        if image_id is not None:
+            query += 'WHERE chunks.object LIKE ? '
+            arguments = (self.object_name(image_id, 'x')[:-1] + '%',)
+        with self._connect() as connection:
+            rows = connection.execute(query + 'GROUP BY chunks.object',
+                                      arguments).fetchall()
+        for name, size, written_at in rows:
+            image, _, write_id = name.partition('.')
+            yield driver.StoredObject(
+                image, write_id, 'sqlite-chunks://%s/%s' % (self.name, name),
+                size, True, written_at and
+                datetime.datetime.fromisoformat(written_at))

@@ -6,6 +6,9 @@
 - ``throttled_file`` sleeps before writing each chunk, so a test can
   catch an import in the middle of its copy (to kill it, preempt it or
   delete its image).
+- ``raising_file`` fails every write with a RuntimeError, as a driver
+  with a bug would: not a store error, so the service meets an error
+  it does not know (a 500 for an upload, an internal error for a task).
 """
 
 import time
@@ -53,3 +56,9 @@ class ThrottledFileStore(_WritesEverything):
         for chunk in source:
             time.sleep(self.conf_group.throttle_seconds_per_chunk)
             yield chunk
+
+
+class RaisingFileStore(_WritesEverything):
+
+    def add(self, image_id, source, write_id, expected_size=None):
+        raise RuntimeError('raising_file store: a bug on purpose')

@@ -26,6 +26,15 @@ def required_backends():
                          if name.strip()}
 
 
+# Appended to the reason a backend's tests are skipped for.
+HOW_TO_ENABLE_BACKENDS = (
+    'To run them, create user openstack_citest with password '
+    'openstack_citest and database openstack_citest on the local MariaDB '
+    'and PostgreSQL servers, with the right to create databases ("bash '
+    '.ci/run" does it; see README.rst, Testing against MariaDB and '
+    'PostgreSQL).')
+
+
 class EmptySQLiteFixture(test_fixtures.OpportunisticDbFixture):
     """A fresh database with no tables, for migration tests."""
 
@@ -33,6 +42,12 @@ class EmptySQLiteFixture(test_fixtures.OpportunisticDbFixture):
 
     def get_enginefacade(self):
         return db_api.main_context_manager
+
+    def _get_db_resource_not_available_reason(self):
+        # oslo.db's own reason ("Backend 'mysql+pymysql' is unavailable")
+        # does not tell a newcomer what to do about it.
+        return '%s. %s' % (super()._get_db_resource_not_available_reason(),
+                           HOW_TO_ENABLE_BACKENDS)
 
 
 class EmptyMySQLFixture(EmptySQLiteFixture):

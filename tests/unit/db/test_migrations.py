@@ -23,10 +23,10 @@ class ModelsMigrationsSyncTests(test_migrations.ModelsMigrationsSync,
     def test_upgrade_reaches_head_and_is_repeatable(self):
         self.assertIsNone(migration.current_revision(self.engine))
         migration.upgrade(self.engine)
-        self.assertEqual('0003_image_tags_and_members',
+        self.assertEqual('0007_task_request',
                          migration.current_revision(self.engine))
         migration.upgrade(self.engine)
-        self.assertEqual('0003_image_tags_and_members',
+        self.assertEqual('0007_task_request',
                          migration.current_revision(self.engine))
 
 

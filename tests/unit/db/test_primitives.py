@@ -12,6 +12,9 @@ from glance_lite.common import exception
 from glance_lite.db import api as db_api
 from tests.unit.db import base
 
+STAGING = 'os_glance_staging_store'
+FAILED = 'os_glance_failed_import'
+
 
 class ImageTests(base.DbTestCase):
 
@@ -168,11 +171,22 @@ class ImportLockPrimitiveTests(base.DbTestCase):
                 exception.ImageNotFound, db_api.import_lock_acquire,
                 self.context, image_id, 'fast', 'task-1')
 
+    def heartbeat(self, task_id, **kwargs):
+        return db_api.import_lock_heartbeat(self.context, self.image_id,
+                                            task_id, **kwargs)
+
+    def test_acquire_records_the_owner_process(self):
+        db_api.import_lock_acquire(
+            self.context, self.image_id, 'fast', 'task-1',
+            owner={'owner_host': 'node-1', 'owner_pid': 4242})
+        lock = db_api.import_lock_get(self.context, self.image_id, 'fast')
+        self.assertEqual(('node-1', 4242),
+                         (lock['owner_host'], lock['owner_pid']))
+
     def test_heartbeat_keeps_sub_second_precision(self):
         self.acquire('task-1')
         later = self.t0 + datetime.timedelta(seconds=1, microseconds=500)
-        db_api.import_lock_heartbeat(
-            self.context, self.image_id, 'fast', 'task-1', now=later)
+        self.assertEqual({'fast'}, self.heartbeat('task-1', now=later))
         lock = db_api.import_lock_get(self.context, self.image_id, 'fast')
         self.assertEqual(later, lock['heartbeat_at'])
         self.assertEqual(self.t0, lock['acquired_at'])
@@ -181,45 +195,56 @@ class ImportLockPrimitiveTests(base.DbTestCase):
         # MySQL reports "rows changed", not "rows matched", unless the
         # driver asks otherwise; an owner must not be told it lost.
         self.acquire('task-1')
-        db_api.import_lock_heartbeat(
-            self.context, self.image_id, 'fast', 'task-1', now=self.t0)
+        self.assertEqual({'fast'}, self.heartbeat('task-1', now=self.t0))
 
-    def test_heartbeat_by_non_owner_or_after_release_is_lost(self):
+    def test_heartbeat_refreshes_all_locks_of_the_task_together(self):
+        self.acquire('task-1', store='fast')
+        self.acquire('task-1', store='slow')
+        self.acquire('task-2', store='other')
+        later = self.t0 + datetime.timedelta(seconds=2)
+        self.assertEqual({'fast', 'slow'}, self.heartbeat(
+            'task-1', now=later, progress=('slow', 10, 40)))
+        locks = {lock['store']: lock for lock in db_api.import_lock_list(
+            self.context, self.image_id)}
+        self.assertEqual([later, later, self.t0], [
+            locks[store]['heartbeat_at']
+            for store in ('fast', 'slow', 'other')])
+        self.assertEqual((10, 40), (locks['slow']['bytes_done'],
+                                    locks['slow']['bytes_total']))
+        self.assertIsNone(locks['fast']['bytes_done'])
+
+    def test_heartbeat_writes_the_message_of_a_live_task_only(self):
+        task = db_api.task_create(self.context, {
+            'type': 'api_image_import', 'image_id': self.image_id,
+            'input': {}})
+        self.acquire(task['id'])
+        self.heartbeat(task['id'], message='Copying: 50%')
+        self.assertEqual('Copying: 50%', db_api.task_get(
+            self.context, task['id'])['message'])
+        db_api.task_update(self.context, task['id'],
+                           {'status': 'failure', 'message': 'reaped'})
+        self.heartbeat(task['id'], message='Copying: 60%')
+        self.assertEqual('reaped', db_api.task_get(
+            self.context, task['id'])['message'])
+
+    def test_heartbeat_by_non_owner_or_after_release_holds_nothing(self):
         self.acquire('task-1')
-        self.assertRaises(exception.ImportLockLost,
-                          db_api.import_lock_heartbeat, self.context,
-                          self.image_id, 'fast', 'task-2')
+        self.assertEqual(set(), self.heartbeat('task-2'))
         db_api.import_lock_release(self.context, self.image_id, 'fast',
                                    'task-1')
-        with self.assertRaises(exception.ImportLockLost) as caught:
-            db_api.import_lock_heartbeat(self.context, self.image_id,
-                                         'fast', 'task-1')
-        self.assertIn('task-1', str(caught.exception))
+        self.assertEqual(set(), self.heartbeat('task-1'))
 
-    def test_take_over_needs_stale_heartbeat_and_expected_owner(self):
-        self.acquire('task-1')
-        fresh_cutoff = self.t0
-        stale_cutoff = self.t0 + datetime.timedelta(seconds=61)
-        self.assertFalse(db_api.import_lock_take_over(
-            self.context, self.image_id, 'fast', 'task-1', 'task-2',
-            stale_before=fresh_cutoff))
-        self.assertFalse(db_api.import_lock_take_over(
-            self.context, self.image_id, 'fast', 'task-9', 'task-2',
-            stale_before=stale_cutoff))
-        self.assertEqual('task-1', self.owner())
-
-        self.assertTrue(db_api.import_lock_take_over(
-            self.context, self.image_id, 'fast', 'task-1', 'task-2',
-            stale_before=stale_cutoff, now=stale_cutoff))
-        self.assertEqual('task-2', self.owner())
-        # The preempted owner notices at its next heartbeat and cannot
-        # release what is no longer its lock.
-        self.assertRaises(exception.ImportLockLost,
-                          db_api.import_lock_heartbeat, self.context,
-                          self.image_id, 'fast', 'task-1')
-        self.assertFalse(db_api.import_lock_release(
-            self.context, self.image_id, 'fast', 'task-1'))
-        self.assertEqual('task-2', self.owner())
+    def test_list_all_stale_only(self):
+        self.acquire('task-1', store='fast')
+        self.acquire('task-2', store='slow',
+                     now=self.t0 + datetime.timedelta(seconds=30))
+        everything = db_api.import_lock_list_all(self.context)
+        self.assertEqual(['task-1', 'task-2'],
+                         [lock['task_id'] for lock in everything])
+        stale = db_api.import_lock_list_all(
+            self.context,
+            stale_before=self.t0 + datetime.timedelta(seconds=10))
+        self.assertEqual(['task-1'], [lock['task_id'] for lock in stale])
 
     def test_release_only_by_owner_then_free_again(self):
         self.acquire('task-1')
@@ -273,22 +298,25 @@ class LocationPrimitiveTests(base.DbTestCase):
                                   'file:///x', lock_task_id='task-1')
         self.assertEqual(['fast'], self.stores())
 
-    def test_add_after_takeover_is_refused_to_old_owner(self):
+    def test_add_after_reaping_is_refused_to_old_owner(self):
         t0 = timeutils.utcnow()
         db_api.import_lock_acquire(self.context, self.image_id, 'fast',
                                    'task-1', now=t0)
-        db_api.import_lock_take_over(
-            self.context, self.image_id, 'fast', 'task-1', 'task-2',
-            stale_before=t0 + datetime.timedelta(seconds=1))
+        db_api.import_reap(self.context, self.image_id, 'task-1',
+                           t0 + datetime.timedelta(seconds=1), 'dead')
         self.assertRaises(
             exception.ImportLockLost, db_api.image_location_add,
             self.context, self.image_id, 'fast', 'file:///old',
             lock_task_id='task-1')
+        db_api.import_lock_acquire(self.context, self.image_id, 'fast',
+                                   'task-2')
         db_api.image_location_add(self.context, self.image_id, 'fast',
                                   'file:///new', lock_task_id='task-2')
         locations = db_api.image_get(self.context,
                                      self.image_id)['locations']
-        self.assertEqual(['file:///new'], [loc['url'] for loc in locations])
+        self.assertEqual([('file:///new', 'task-2')],
+                         [(loc['url'], loc['task_id'])
+                          for loc in locations])
 
     def test_add_to_missing_or_deleted_image(self):
         deleted = self.create_deleted_image()
@@ -360,33 +388,182 @@ class ImportLifecyclePrimitiveTests(base.DbTestCase):
                                    'task-1')
         self.assertEqual(['slow'], self.image()['importing_to_stores'])
 
-    def test_finish_activates_and_unlocks_together(self):
-        for store in ('fast', 'slow'):
+    def create_task(self):
+        return db_api.task_create(self.context, {
+            'type': 'api_image_import', 'image_id': self.image_id,
+            'input': {}})['id']
+
+    def test_finish_activates_marks_unlocks_and_succeeds_together(self):
+        task_id = self.create_task()
+        for store in ('fast', 'slow', STAGING):
             db_api.import_lock_acquire(self.context, self.image_id, store,
-                                       'task-1')
+                                       task_id)
         db_api.import_lock_acquire(self.context, self.image_id, 'other',
                                    'task-2')
+        db_api.image_marker_add(self.context, self.image_id, FAILED, 'fast')
+        db_api.image_marker_add(self.context, self.image_id, FAILED,
+                                'other')
         activation = {'size': 5, 'checksum': 'c' * 32,
                       'os_hash_algo': 'sha512', 'os_hash_value': 'h' * 128}
-        db_api.import_finish(self.context, self.image_id, 'task-1',
-                             ['fast', 'slow'], activation)
+        outcome = {'stores_succeeded': ['fast'], 'stores_failed': ['slow']}
+        db_api.import_finish(self.context, self.image_id, task_id, outcome,
+                             activation)
         image = self.image()
         self.assertEqual('active', image['status'])
         self.assertEqual(5, image['size'])
         self.assertEqual('h' * 128, image['os_hash_value'])
-        # Only task-1's locks went; task-2's lock is untouched.
+        # Only this task's locks went; task-2's lock and the marker of
+        # the store it holds are untouched.
         self.assertEqual(['other'], image['importing_to_stores'])
+        self.assertEqual(['other', 'slow'], image['markers'][FAILED])
+        task = db_api.task_get(self.context, task_id)
+        self.assertEqual(('success', outcome),
+                         (task['status'], task['result']))
+
+    def test_finish_after_reaping_changes_nothing(self):
+        task_id = self.create_task()
+        t0 = timeutils.utcnow()
+        for store in ('fast', STAGING):
+            db_api.import_lock_acquire(self.context, self.image_id, store,
+                                       task_id, now=t0)
+        db_api.import_reap(self.context, self.image_id, task_id,
+                           t0 + datetime.timedelta(seconds=1), 'dead')
+        db_api.import_lock_acquire(self.context, self.image_id, STAGING,
+                                   'task-2')
+        db_api.image_status_transition(self.context, self.image_id,
+                                       ['queued'], 'importing')
+        self.assertRaises(
+            exception.ImportLockLost, db_api.import_finish, self.context,
+            self.image_id, task_id,
+            {'stores_succeeded': ['fast'], 'stores_failed': []},
+            {'size': 1})
+        image = self.image()
+        self.assertEqual(('importing', None, [STAGING], {}),
+                         (image['status'], image['size'],
+                          image['importing_to_stores'], image['markers']))
+        self.assertEqual('failure',
+                         db_api.task_get(self.context, task_id)['status'])
+
+    def test_reap_undoes_only_the_dead_tasks_stale_work(self):
+        task_id = self.create_task()
+        t0 = timeutils.utcnow()
+        for store in ('fast', 'slow', STAGING):
+            db_api.import_lock_acquire(self.context, self.image_id, store,
+                                       task_id, now=t0)
+        db_api.import_lock_acquire(self.context, self.image_id, 'other',
+                                   'task-2', now=t0)
+        db_api.image_location_add(self.context, self.image_id, STAGING,
+                                  'file:///staged', size=5)
+        db_api.image_location_add(self.context, self.image_id, 'fast',
+                                  'file:///fast/dead', lock_task_id=task_id)
+        db_api.image_location_add(self.context, self.image_id, 'other',
+                                  'file:///other/2', lock_task_id='task-2')
+        cutoff = t0 + datetime.timedelta(seconds=1)
+        nothing = {'stores': [], 'status': None, 'kept': []}
+        # Too fresh, or not the owner: nothing happens.
+        self.assertEqual(nothing, db_api.import_reap(
+            self.context, self.image_id, task_id, t0, 'dead'))
+        self.assertEqual(nothing, db_api.import_reap(
+            self.context, self.image_id, 'task-9', cutoff, 'dead'))
+
+        self.assertEqual(
+            {'stores': ['fast', STAGING, 'slow'], 'status': 'uploading',
+             'kept': []},
+            db_api.import_reap(self.context, self.image_id, task_id, cutoff,
+                               'owner died'))
+        image = self.image()
+        self.assertEqual('uploading', image['status'])
+        self.assertEqual(['other'], image['importing_to_stores'])
+        self.assertEqual([STAGING, 'other'],
+                         [loc['store'] for loc in image['locations']])
+        self.assertEqual({}, image['markers'])
+        task = db_api.task_get(self.context, task_id)
+        self.assertEqual(('failure', 'owner died'),
+                         (task['status'], task['message']))
+        # A second reaper finds nothing left.
+        self.assertEqual(nothing, db_api.import_reap(
+            self.context, self.image_id, task_id, cutoff, 'again'))
+
+    def test_reap_of_a_first_import_without_staged_data_queues_it(self):
+        t0 = timeutils.utcnow()
+        db_api.import_lock_acquire(self.context, self.image_id, STAGING,
+                                   'task-1', now=t0)
+        self.assertEqual(
+            {'stores': [STAGING], 'status': 'queued', 'kept': []},
+            db_api.import_reap(self.context, self.image_id, 'task-1',
+                               t0 + datetime.timedelta(seconds=1), 'dead'))
+
+    def test_reap_of_a_dead_stager_queues_the_image_without_staged_data(self):
+        # A stage request holds the staging lock under its write id (no
+        # task row) while the image is uploading.
+        t0 = timeutils.utcnow()
+        self.assertTrue(db_api.image_status_transition(
+            self.context, self.image_id, ['importing'], 'uploading'))
+        db_api.import_lock_acquire(self.context, self.image_id, STAGING,
+                                   'stage-1', now=t0)
+        self.assertEqual(
+            {'stores': [STAGING], 'status': 'queued', 'kept': []},
+            db_api.import_reap(self.context, self.image_id, 'stage-1',
+                               t0 + datetime.timedelta(seconds=1), 'dead'))
+        self.assertEqual([], self.image()['importing_to_stores'])
+
+    def test_reap_of_a_stager_that_recorded_its_data_keeps_it_staged(self):
+        t0 = timeutils.utcnow()
+        self.assertTrue(db_api.image_status_transition(
+            self.context, self.image_id, ['importing'], 'uploading'))
+        db_api.import_lock_acquire(self.context, self.image_id, STAGING,
+                                   'stage-1', now=t0)
+        db_api.image_location_add(self.context, self.image_id, STAGING,
+                                  'file:///staged', lock_task_id='stage-1',
+                                  size=5)
+        self.assertEqual(
+            {'stores': [STAGING], 'status': 'uploading', 'kept': [STAGING]},
+            db_api.import_reap(self.context, self.image_id, 'stage-1',
+                               t0 + datetime.timedelta(seconds=1), 'dead'))
+        self.assertEqual([STAGING], [location['store'] for location in
+                                     self.image()['locations']])
+
+    def test_reap_of_an_upload_queues_it_even_with_staged_data(self):
+        # An upload's data is its own, never the image's staged data.
+        t0 = timeutils.utcnow()
+        db_api.import_lock_acquire(self.context, self.image_id, STAGING,
+                                   'task-1', now=t0)
+        db_api.image_location_add(self.context, self.image_id, STAGING,
+                                  'file:///staged', size=5)
+        self.assertTrue(db_api.image_status_transition(
+            self.context, self.image_id, ['importing'], 'saving'))
+        self.assertEqual(
+            {'stores': [STAGING], 'status': 'queued', 'kept': []},
+            db_api.import_reap(self.context, self.image_id, 'task-1',
+                               t0 + datetime.timedelta(seconds=1), 'dead'))
+
+    def test_fenced_marker_add_and_status_change_need_the_lock(self):
+        db_api.import_lock_acquire(self.context, self.image_id, 'fast',
+                                   'task-1')
+        self.assertFalse(db_api.image_marker_add(
+            self.context, self.image_id, FAILED, 'fast',
+            while_locked_by=('fast', 'task-2')))
+        self.assertTrue(db_api.image_marker_add(
+            self.context, self.image_id, FAILED, 'fast',
+            while_locked_by=('fast', 'task-1')))
+        self.assertFalse(db_api.image_status_transition(
+            self.context, self.image_id, ['importing'], 'queued',
+            while_locked_by=('slow', 'task-1')))
+        image = self.image()
+        self.assertEqual(({FAILED: ['fast']}, 'importing'),
+                         (image['markers'], image['status']))
 
     def test_failed_activation_releases_nothing(self):
-        db_api.import_lock_acquire(self.context, self.image_id, 'fast',
+        db_api.import_lock_acquire(self.context, self.image_id, STAGING,
                                    'task-1')
         db_api.image_status_transition(self.context, self.image_id,
                                        ['importing'], 'queued')
         self.assertRaises(exception.ImageNotFound, db_api.import_finish,
-                          self.context, self.image_id, 'task-1', ['fast'],
-                          {'size': 1})
+                          self.context, self.image_id, 'task-1',
+                          {'stores_succeeded': [STAGING],
+                           'stores_failed': []}, {'size': 1})
         self.assertEqual('queued', self.image()['status'])
-        self.assertEqual(['fast'], self.image()['importing_to_stores'])
+        self.assertEqual([STAGING], self.image()['importing_to_stores'])
 
     def test_destroy_drops_locks_and_reports_leftovers(self):
         db_api.import_lock_acquire(self.context, self.image_id, 'fast',
@@ -401,9 +578,8 @@ class ImportLifecyclePrimitiveTests(base.DbTestCase):
                          [(lock['store'], lock['task_id'])
                           for lock in leftovers['import_locks']])
         # The importer learns at its next heartbeat.
-        self.assertRaises(exception.ImportLockLost,
-                          db_api.import_lock_heartbeat, self.context,
-                          self.image_id, 'fast', 'task-1')
+        self.assertEqual(set(), db_api.import_lock_heartbeat(
+            self.context, self.image_id, 'task-1'))
         self.assertRaises(exception.ImageNotFound, db_api.image_location_add,
                           self.context, self.image_id, 'fast', 'file:///f')
 

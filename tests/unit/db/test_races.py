@@ -18,6 +18,7 @@ from tests.unit.db import base
 from tests.unit.db import race
 
 CONTENDERS = 16
+STAGING = 'os_glance_staging_store'
 ROUNDS = 4
 
 
@@ -34,8 +35,8 @@ def returned_true(outcomes, round_index):
 
 class RaceTests(base.DbTestCase):
 
-    def create_images(self, count=ROUNDS):
-        return [self.create_image()['id'] for _ in range(count)]
+    def create_images(self, count=ROUNDS, **values):
+        return [self.create_image(**values)['id'] for _ in range(count)]
 
     def contend(self, calls):
         return race.contend(self.db_url, calls)
@@ -94,52 +95,62 @@ class RaceTests(base.DbTestCase):
             self.assertEqual(
                 {}, db_api.image_get(self.context, image_id)['properties'])
 
-    def test_lock_take_over_has_one_winner(self):
-        images = self.create_images()
+    def test_reap_has_one_winner(self):
+        images = self.create_images(status='importing')
         long_ago = timeutils.utcnow() - datetime.timedelta(hours=1)
         for image_id in images:
-            db_api.import_lock_acquire(self.context, image_id, 'fast',
-                                       'dead-task', now=long_ago)
+            for store in ('fast', STAGING):
+                db_api.import_lock_acquire(self.context, image_id, store,
+                                           'dead-task', now=long_ago)
         cutoff = timeutils.utcnow() - datetime.timedelta(minutes=1)
-        calls = [[('import_lock_take_over',
-                   (image_id, 'fast', 'dead-task', 'task-%d' % i, cutoff))
+        calls = [[('import_reap', (image_id, 'dead-task', cutoff,
+                                   'reaped by %d' % i))
                   for image_id in images] for i in range(CONTENDERS)]
         outcomes = self.contend(calls)
 
         for r, image_id in enumerate(images):
-            won = returned_true(outcomes, r)
+            won = [i for i, rounds in enumerate(outcomes)
+                   if rounds[r][0] == 'ok' and rounds[r][1]['stores']]
             self.assertEqual(1, len(won), outcomes)
-            self.assertEqual('task-%d' % won[0], db_api.import_lock_get(
-                self.context, image_id, 'fast')['task_id'])
+            self.assertEqual(
+                {'stores': ['fast', STAGING], 'status': 'queued',
+                 'kept': []},
+                outcomes[won[0]][r][1])
+            nothing = {'stores': [], 'status': None, 'kept': []}
+            self.assertTrue(all(
+                rounds[r] == ('ok', nothing)
+                for i, rounds in enumerate(outcomes) if i != won[0]),
+                outcomes)
+            self.assertEqual([], db_api.import_lock_list(self.context,
+                                                         image_id))
 
-    def test_owner_heartbeat_and_take_over_exclude_each_other(self):
-        # The owner is slow but alive: its heartbeat and the takeovers
-        # race. Either the heartbeat lands first and no takeover wins,
-        # or exactly one takeover wins and the owner learns it lost.
+    def test_owner_heartbeat_and_reap_exclude_each_other(self):
+        # The owner is slow but alive: its heartbeat and the reapers
+        # race. Either the heartbeat lands first and no reaper wins, or
+        # exactly one reaper wins and the owner learns it holds nothing.
         images = self.create_images()
         stalled = timeutils.utcnow() - datetime.timedelta(minutes=5)
         for image_id in images:
             db_api.import_lock_acquire(self.context, image_id, 'fast',
                                        'owner', now=stalled)
         cutoff = timeutils.utcnow() - datetime.timedelta(minutes=1)
-        calls = [[('import_lock_heartbeat', (image_id, 'fast', 'owner'))
+        calls = [[('import_lock_heartbeat', (image_id, 'owner'))
                   for image_id in images]]
-        calls += [[('import_lock_take_over',
-                    (image_id, 'fast', 'owner', 'task-%d' % i, cutoff))
-                   for image_id in images] for i in range(1, CONTENDERS)]
+        calls += [[('import_reap', (image_id, 'owner', cutoff, 'reaped'))
+                   for image_id in images] for _ in range(1, CONTENDERS)]
         outcomes = self.contend(calls)
 
         for r, image_id in enumerate(images):
-            taken = returned_true(outcomes, r)
-            owner = db_api.import_lock_get(self.context, image_id,
-                                           'fast')['task_id']
-            if outcomes[0][r][0] == 'ok':
-                self.assertEqual([], taken, outcomes)
-                self.assertEqual('owner', owner)
+            reaped = [i for i, rounds in enumerate(outcomes[1:])
+                      if rounds[r][1]['stores']]
+            lock = db_api.import_lock_get(self.context, image_id, 'fast')
+            if outcomes[0][r] == ('ok', {'fast'}):
+                self.assertEqual([], reaped, outcomes)
+                self.assertEqual('owner', lock['task_id'])
             else:
-                self.assertEqual('ImportLockLost', outcomes[0][r][1])
-                self.assertEqual(1, len(taken), outcomes)
-                self.assertEqual('task-%d' % taken[0], owner)
+                self.assertEqual(('ok', set()), outcomes[0][r])
+                self.assertEqual(1, len(reaped), outcomes)
+                self.assertIsNone(lock)
 
     def test_lock_release_happens_once(self):
         images = self.create_images()

@@ -15,6 +15,7 @@ import os
 import tempfile
 import time
 
+from glance_lite.api import services
 from glance_lite.db import api as db_api
 from glance_lite.imports import executor
 from glance_lite.imports import service
@@ -38,6 +39,11 @@ def config_lines(state_path, *extra):
             '[glance_store]', 'default_backend = fast',
             '[import]', 'heartbeat_interval = %s' % HEARTBEAT,
             'lock_ttl = %d' % LOCK_TTL,
+            # Races between requests and a running import need both to
+            # get the CPU alike: a niced import yields to a burst of
+            # requests and ends only after it (test_thread_priority
+            # sets its own).
+            'executor_niceness = 0',
             '[throttled]', 'filesystem_store_chunk_size = %d' % CHUNK,
             'throttle_seconds_per_chunk = 0.05',
             # The throttled store pauses per chunk of its source, and
@@ -50,8 +56,9 @@ def config_lines(state_path, *extra):
 
 def build_service(conf):
     stores = manager.StoreManager(conf)
-    workers = executor.ImportExecutor(conf['import'].executor_workers,
-                                      conf['import'].heartbeat_interval)
+    workers = executor.ImportExecutor(
+        conf['import'].executor_workers, conf['import'].heartbeat_interval,
+        niceness=conf['import'].executor_niceness)
     return service.ImportService(conf, stores, workers)
 
 
@@ -59,6 +66,10 @@ class ImportTestCase(db_base.DbTestCase):
 
     def setUp(self):
         super().setUp()
+        # An API test whose application failed to load leaves its
+        # services, reaper included, behind: that reaper would reap this
+        # test's imports with its own stores.
+        services.stop(0)
         tmp = tempfile.TemporaryDirectory()
         self.addCleanup(tmp.cleanup)
         self.state_path = tmp.name

@@ -27,6 +27,7 @@ from oslo_utils import timeutils
 
 from glance_lite.common import context
 from glance_lite.db import api as db_api
+from glance_lite.imports import reaper
 from tests.unit import config
 from tests.unit.imports import base
 
@@ -127,12 +128,14 @@ def partial_path(store, image_id, write_id):
 
 
 def _main_import_burst(service, results, barrier, image_id, store, threads,
-                       requests):
+                       requests, until_refused_with):
     """``threads`` threads, each making ``requests`` copy requests.
 
     Every thread waits on ``barrier`` (shared with the other children)
-    and then sends its requests back to back. Once all are answered,
-    the executor gets to finish what this process accepted.
+    and then sends its requests back to back. With
+    ``until_refused_with``, a thread goes on past ``requests`` until a
+    refusal's message contains it (within TIMEOUT). Once all are
+    answered, the executor gets to finish what this process accepted.
     """
     outcomes = [[] for _ in range(threads)]
     failures = []
@@ -144,7 +147,14 @@ def _main_import_burst(service, results, barrier, image_id, store, threads,
         try:
             barrier.wait(TIMEOUT)
             started.append(time.monotonic())
-            for _ in range(requests):
+            deadline = time.monotonic() + TIMEOUT
+            sent = 0
+            awaited = until_refused_with is not None
+            while sent < requests or awaited:
+                if time.monotonic() > deadline:
+                    raise AssertionError('no refusal naming %r within %s s'
+                                         % (until_refused_with, TIMEOUT))
+                sent += 1
                 try:
                     task = service.import_image(ctx, image_id, 'copy-image',
                                                 stores=[store])
@@ -152,6 +162,7 @@ def _main_import_burst(service, results, barrier, image_id, store, threads,
                 except Exception as error:
                     outcomes[index].append(
                         ('raised', type(error).__name__, str(error)))
+                    awaited = awaited and until_refused_with not in str(error)
             ended.append((timeutils.utcnow(), time.monotonic()))
         except BaseException:
             barrier.abort()
@@ -176,10 +187,11 @@ def _main_import_burst(service, results, barrier, image_id, store, threads,
 
 
 def import_burst(state_path, url, image_id, store, processes=2, threads=10,
-                 requests=50):
+                 requests=50, until_refused_with=None):
     """Copy requests for (image, store) from threads in several processes.
 
-    All ``processes * threads`` threads start on one barrier. Returns a
+    All ``processes * threads`` threads start on one barrier; see
+    _main_import_burst for ``until_refused_with``. Returns a
     dict per process: ``outcomes`` (each ``('accepted', task id)`` or
     ``('raised', exception class name, message)``), ``burst_ended_at``
     (utcnow when its last request was answered) and ``abandoned`` (what
@@ -191,7 +203,7 @@ def import_burst(state_path, url, image_id, store, processes=2, threads=10,
     results = SPAWN.Queue()
     children = [start(_main_import_burst, state_path, url, results,
                       barrier, image_id, store, threads, requests,
-                      barrier=barrier) for _ in range(processes)]
+                      until_refused_with, barrier=barrier) for _ in range(processes)]
     try:
         reports = [receive(results, children) for _ in children]
         for child in children:
@@ -252,3 +264,47 @@ def start_abandoned_copy(state_path, url, image_id, store, grace):
     results = SPAWN.Queue()
     return start(_main_copy_and_abandon, state_path, url, results,
                  image_id, store, grace), results
+
+
+# Reapers racing each other and a request
+
+
+def _main_reap_or_copy(service, results, barrier, image_id, store, copy):
+    """On ``barrier``, reap once, or (``copy``) ask for a copy instead.
+
+    Reports what this child's reaper reaped (a list), or the task of
+    its copy once the copy has ended.
+    """
+    admin = context.get_admin_context()
+    barrier.wait(TIMEOUT)
+    if not copy:
+        _send(results, reaper.reap_expired_imports(admin, service.conf,
+                                                   service.stores))
+        return
+    task = service.import_image(admin, image_id, 'copy-image',
+                                stores=[store])
+    deadline = time.monotonic() + TIMEOUT
+    while db_api.task_get(admin, task['id'])['status'] in (
+            db_api.LIVE_TASK_STATUSES):
+        if time.monotonic() > deadline:
+            raise AssertionError('the copy did not end within %d s'
+                                 % TIMEOUT)
+        time.sleep(_POLL)
+    _send(results, task)
+
+
+def reap_race(state_path, url, image_id, store, reapers=2):
+    """``reapers`` children reap and one asks for a copy, all at once.
+
+    Returns (the reapers' reports, the copy's task).
+    """
+    results = SPAWN.Queue()
+    barrier = SPAWN.Barrier(reapers + 1)
+    children = [start(_main_reap_or_copy, state_path, url, results,
+                      barrier, image_id, store, copy, barrier=barrier)
+                for copy in [False] * reapers + [True]]
+    reports = [receive(results, children) for _ in children]
+    for child in children:
+        join(child)
+    return ([report for report in reports if isinstance(report, list)],
+            next(report for report in reports if isinstance(report, dict)))

@@ -78,18 +78,17 @@ class ImportTests(base.ImportTestCase):
              'only web-download takes one'),
             (exception.UrlRefused,
              dict(method='web-download', uri='ftp://127.0.0.1/image'),
-             'scheme ftp is not in [import_filtering_opts] '
-             'allowed_schemes'),
+             "its scheme is not allowed by this cloud's import policy"),
             (exception.UnknownStore,
              dict(method='glance-direct', stores=['cheap']),
              'Store cheap is not enabled'),
             (exception.UnknownStore,
              dict(method='glance-direct', stores=[base.STAGING]),
-             'Store os_glance_staging_store is not enabled'),
+             'The staging area is not enabled'),
             (exception.ImportConflict, dict(method='copy-image'),
              'copy-image needs an active image; it is uploading'),
             (exception.ImportConflict,
-             dict(method='web-download', uri='http://127.0.0.1/x'),
+             dict(method='web-download', uri='http://93.184.216.34/x'),
              'web-download needs the image queued; it is uploading'),
         ]
         for error, request, message in cases:

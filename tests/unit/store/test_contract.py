@@ -11,12 +11,15 @@ before (``snapshot``), and while a write runs, readers must see nothing
 of it (``visible``).
 """
 
+import datetime
 import hashlib
 import io
 import os
 import sqlite3
 import tempfile
 import unittest
+
+from oslo_utils import timeutils
 
 from glance_lite.common import exception
 from glance_lite.store import manager
@@ -197,7 +200,7 @@ class StoreContractMixin:
         for operation in (self.store.delete, self.read):
             with self.assertRaises(exception.StoreDataNotFound) as caught:
                 operation(stored.location)
-            self.assertIn(stored.location, str(caught.exception))
+            self.assertIn(stored.location, caught.exception.detail)
 
     def test_ids_that_could_escape_the_store_are_refused(self):
         before = self.snapshot()
@@ -222,6 +225,45 @@ class StoreContractMixin:
                 self.store.exists(location)
             self.assertIn('under_test', str(caught.exception))
 
+    def complete_objects(self, image_id=None):
+        return sorted((o for o in self.store.list_objects(image_id)
+                       if o.complete), key=lambda o: o.location)
+
+    def test_list_objects_reports_each_write(self):
+        started = timeutils.utcnow() - datetime.timedelta(seconds=2)
+        self.assertEqual([], list(self.store.list_objects()))
+        first = self.store.add(IMAGE_ID, iter([b'first']), 'task-1')
+        other = self.store.add(OTHER_IMAGE_ID, iter([b'other!']), 'task-2')
+
+        listed = self.complete_objects()
+        self.assertEqual(
+            sorted([(IMAGE_ID, 'task-1', first.location, 5),
+                    (OTHER_IMAGE_ID, 'task-2', other.location, 6)]),
+            sorted((o.image_id, o.write_id, o.location, o.size)
+                   for o in listed))
+        for stored in listed:
+            self.assertIsNotNone(stored.modified_at)
+            self.assertGreater(stored.modified_at, started)
+        self.assertEqual([first.location],
+                         [o.location for o in
+                          self.complete_objects(IMAGE_ID)])
+
+        self.store.discard(IMAGE_ID, 'task-1')
+        self.assertEqual([other.location],
+                         [o.location for o in self.complete_objects()])
+
+    def test_a_write_in_progress_is_never_listed_complete(self):
+        seen_mid_write = []
+
+        def source():
+            yield os.urandom(150_000)
+            seen_mid_write.extend(self.store.list_objects(IMAGE_ID))
+            yield os.urandom(150_000)
+
+        self.store.add(IMAGE_ID, source(), 'task-1')
+        self.assertEqual([], [o for o in seen_mid_write if o.complete])
+        self.assertEqual(1, len(self.complete_objects(IMAGE_ID)))
+
 
 class FileStoreContractTests(StoreContractMixin, unittest.TestCase):
     STORE_TYPE = 'file'
@@ -232,6 +274,20 @@ class FileStoreContractTests(StoreContractMixin, unittest.TestCase):
 
     def visible(self):
         return [name for name in self.snapshot() if not name.startswith('.')]
+
+    def test_partials_are_listed_and_foreign_files_are_not(self):
+        seen_mid_write = []
+
+        def source():
+            yield b'x' * 1000
+            seen_mid_write.extend(self.store.list_objects())
+
+        for foreign in ('README', '%s.task-1.tmp' % IMAGE_ID, '.hidden'):
+            with open(os.path.join(self.store.datadir, foreign), 'w'):
+                pass
+        self.store.add(IMAGE_ID, source(), 'task-1')
+        self.assertEqual([(IMAGE_ID, 'task-1', None, 1000, False)],
+                         [o[:5] for o in seen_mid_write])
 
 
 class ThirdPartyStoreContractTests(StoreContractMixin, unittest.TestCase):
@@ -246,3 +302,19 @@ class ThirdPartyStoreContractTests(StoreContractMixin, unittest.TestCase):
                 'GROUP BY object ORDER BY object').fetchall()
 
     visible = snapshot
+
+
+class UnlistableStoreTests(unittest.TestCase):
+    """A driver that cannot list says so, with the store's name."""
+
+    def test_http_store_cannot_list(self):
+        with tempfile.TemporaryDirectory() as state_path:
+            conf = config.make_conf(
+                '[DEFAULT]', 'state_path = %s' % state_path,
+                'enabled_backends = web:http, local:file',
+                '[glance_store]', 'default_backend = local')
+            store = manager.StoreManager(conf).get('web')
+        with self.assertRaises(exception.StoreNotListable) as caught:
+            list(store.list_objects())
+        self.assertIn('Store web (driver HTTPStore) cannot list',
+                      str(caught.exception))

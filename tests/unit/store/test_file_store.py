@@ -71,7 +71,7 @@ class FileStoreFaultTests(fixtures.TestWithFixtures, unittest.TestCase):
         with self.assertRaises(exception.StoreFull) as caught:
             self.store.add(IMAGE_ID, test_contract.endless(), 'task-1')
         self.assertIn('Store fast has no space left for image %s'
-                      % IMAGE_ID, str(caught.exception))
+                      % IMAGE_ID, caught.exception.detail)
         self.assert_store_unchanged()
 
     def test_quota_exceeded_fails_as_store_full(self):
@@ -84,7 +84,7 @@ class FileStoreFaultTests(fixtures.TestWithFixtures, unittest.TestCase):
         self.fail_os_call('fsync', errno.EIO)
         with self.assertRaises(exception.BackendUnavailable) as caught:
             self.store.add(IMAGE_ID, iter([b'data']), 'task-1')
-        self.assertIn('Input/output error', str(caught.exception))
+        self.assertIn('Input/output error', caught.exception.detail)
         self.assert_store_unchanged()
 
     def test_directory_removed_mid_write(self):
@@ -96,7 +96,7 @@ class FileStoreFaultTests(fixtures.TestWithFixtures, unittest.TestCase):
         with self.assertRaises(exception.BackendUnavailable) as caught:
             self.store.add(IMAGE_ID, source(), 'task-1')
         self.assertIn('data directory %s is missing' % self.store.datadir,
-                      str(caught.exception))
+                      caught.exception.detail)
         self.assertFalse(os.path.exists(self.store.datadir))
 
     def test_location_through_a_symlink_out_of_the_store_is_refused(self):

@@ -351,6 +351,70 @@ class CheckUrlTests(unittest.TestCase):
         self.assertEqual('it names no host', self.refused('http:///image'))
 
 
+class CheckRequestUrlTests(unittest.TestCase):
+    """What a web-download request is refused for while its caller waits.
+
+    The hosts are literal addresses or ``localhost``: resolving them
+    asks no DNS server, and nothing is connected to.
+    """
+
+    PORT = 8080
+
+    def refused(self, url, **overrides):
+        conf = make_conf(**dict({'allowed_ports': []}, **overrides))
+        with self.assertRaises(exception.UrlRefused) as caught:
+            http_store.check_request_url(conf, url)
+        return caught.exception
+
+    def test_non_public_hosts_are_refused_with_a_plain_reason(self):
+        for url, kind in [
+                ('http://127.0.0.1:%d/x' % self.PORT, 'a loopback'),
+                ('http://[::1]/', 'a loopback'),
+                ('http://169.254.169.254/', 'a link-local'),
+                ('http://localhost:%d/x' % self.PORT, 'a loopback')]:
+            with self.subTest(url=url):
+                refusal = self.refused(url)
+                self.assertEqual(
+                    "The URL %s is refused: its host resolves to %s "
+                    "address, which this cloud's import policy does not "
+                    "allow." % (url, kind), str(refusal))
+                # The operator's log line names the option to change.
+                self.assertIn('list the host in [import_filtering_opts] '
+                              'allowed_hosts', refusal.detail)
+
+    def test_hosts_the_operator_lists_are_accepted(self):
+        conf = make_conf(allowed_ports=[],
+                         allowed_hosts=['127.0.0.1', '::1', 'localhost',
+                                        '169.254.169.254'])
+        for url in ['http://127.0.0.1:%d/x' % self.PORT, 'http://[::1]/',
+                    'http://localhost/', 'http://169.254.169.254/']:
+            with self.subTest(url=url):
+                self.assertEqual(url, http_store.check_request_url(
+                    conf, url).url)
+
+    def test_filters_still_apply_first(self):
+        refusal = self.refused('http://127.0.0.1/', allowed_ports=[443])
+        self.assertEqual("The URL http://127.0.0.1/ is refused: its port is "
+                         "not allowed by this cloud's import policy.",
+                         str(refusal))
+        self.assertEqual('port 80 is not in [import_filtering_opts] '
+                         'allowed_ports', refusal.kwargs['rule'])
+
+    def test_a_host_not_resolved_in_time_is_left_to_the_download(self):
+        unblock = threading.Event()
+        self.addCleanup(unblock.set)
+
+        def stalled_lookup(host, port, *args, **kwargs):
+            unblock.wait(STALL)
+            raise socket.gaierror('too late')
+
+        conf = make_conf(connect_timeout=0.2)
+        with mock.patch('socket.getaddrinfo', stalled_lookup):
+            target = http_store.check_request_url(conf,
+                                                  'http://slow.test/x')
+        self.assertEqual('slow.test', target.host)
+
+
 class PinnedConnectionTests(unittest.TestCase):
     """The socket is replaced by one end of a local socket pair."""
 
@@ -479,6 +543,28 @@ class DownloadTests(ServerTestCase):
         self.assertEqual(body(10), self.read('/data/10', host='localhost'))
         self.assertEqual('localhost:%d' % self.port,
                          self.server.requests[0][3])
+
+    def test_connect_time_check_refuses_a_host_rebound_to_loopback(self):
+        """Accepted at request time, refused when the download connects."""
+        self.set(allowed_hosts=[])
+        resolve = socket.getaddrinfo
+        answers = ['93.184.216.34', LOOPBACK]
+
+        def rebinding_getaddrinfo(host, port, *args, **kwargs):
+            if host == 'rebind.test':
+                host = answers.pop(0)
+            return resolve(host, port, *args, **kwargs)
+
+        with mock.patch('socket.getaddrinfo', rebinding_getaddrinfo):
+            http_store.check_request_url(self.conf,
+                                         self.url('/data/10', 'rebind.test'))
+            refusal = self.assertRefused(
+                'host rebind.test resolves to loopback address 127.0.0.1; '
+                'list the host in [import_filtering_opts] allowed_hosts to '
+                'allow it', '/data/10', host='rebind.test')
+        self.assertEqual([], answers)
+        self.assertEqual([], self.server.requests)
+        self.assertNotIn('[', str(refusal))
 
     def test_connects_to_the_address_that_was_checked(self):
         """A later DNS answer (rebinding) is never used."""
@@ -616,7 +702,7 @@ class HTTPStoreTests(ServerTestCase):
         with self.assertRaises(exception.StoreDataNotFound) as caught:
             self.store.get(self.url('/status/404'))
         self.assertEqual('Store web has no data at %s.'
-                         % self.url('/status/404'), str(caught.exception))
+                         % self.url('/status/404'), caught.exception.detail)
 
     def test_exists(self):
         self.assertTrue(self.store.exists(self.url('/data/500')))
@@ -643,4 +729,4 @@ class HTTPStoreTests(ServerTestCase):
             self.assertEqual(
                 'Store web refused the operation: the http store is '
                 'read-only; image data can only be read from it',
-                str(caught.exception))
+                caught.exception.detail)
