@@ -22,11 +22,13 @@ believed as sent.
 import copy
 import functools
 
+from glance_lite.api import openapi_metadefs
 from glance_lite.api.v2 import image_data
 from glance_lite.api.v2 import images
 from glance_lite.api.v2 import imports
 from glance_lite.api.v2 import patch
 from glance_lite.api.v2 import schemas
+from glance_lite.api.v2 import tasks
 from glance_lite.api import versions
 from glance_lite.api import wsgi
 
@@ -113,14 +115,21 @@ def _component_schemas():
         'id': {'type': 'string'}, 'description': {'type': 'string'},
         'default': {'type': 'boolean'}, 'type': {'type': 'string'},
         'weight': {'type': 'integer'}, 'properties': {'type': 'object'}}}
+    path = {'type': 'string', 'pattern': '^/[^/]*$',
+            'description': 'A top-level image attribute, as a JSON pointer '
+                           '("/name").'}
+    value = {'description': 'The new value (add, replace).'}
     json_patch = {'type': 'array', 'items': {
         'type': 'object', 'required': ['op', 'path'],
         'properties': {
             'op': {'type': 'string', 'enum': list(patch.OPERATIONS)},
-            'path': {'type': 'string', 'pattern': '^/[^/]*$',
-                     'description': 'A top-level image attribute, as a '
-                                    'JSON pointer ("/name").'},
-            'value': {'description': 'The new value (add, replace).'}}}}
+            'path': path, 'value': value}}}
+    # The v2.0 form: the operation is the member holding the path.
+    keyed_patch = {'type': 'array', 'items': {
+        'type': 'object', 'minProperties': 1,
+        'oneOf': [{'required': [op]} for op in patch.OPERATIONS],
+        'properties': dict({op: path for op in patch.OPERATIONS},
+                           value=value)}}
     components = {name: to_openapi_schema(build())
                   for name, build in schemas.SCHEMAS.items()}
     components.update({
@@ -129,7 +138,9 @@ def _component_schemas():
             'versions': {'type': 'array', 'items': version}}},
         'imageCreate': _image_create_schema(),
         'imagePatch': json_patch,
+        'imagePatchV20': keyed_patch,
         'importRequest': to_openapi_schema(imports.IMPORT_REQUEST_SCHEMA),
+        'taskCreate': to_openapi_schema(tasks.TASK_CREATE_SCHEMA),
         'memberCreate': {
             'type': 'object', 'required': ['member'], 'properties': {
                 'member': to_openapi_schema(dict(
@@ -153,6 +164,7 @@ def _component_schemas():
         'openapi': {'type': 'object',
                     'description': 'An OpenAPI 3.0 document.'},
     })
+    components.update(openapi_metadefs.components())
     return components
 
 
@@ -255,6 +267,10 @@ def _image_list_parameters():
                'instead of visible ones.'),
         _query('protected', {'type': 'boolean'}, 'Only images with this '
                'protected flag.'),
+        _query('size', size, 'Only images of exactly this many bytes.'),
+        _query('virtual_size', size, 'Only images of this virtual size.'),
+        _query('min_ram', size, 'Only images of this min_ram.'),
+        _query('min_disk', size, 'Only images of this min_disk.'),
         _query('size_min', size, 'Only images of at least this many '
                'bytes.'),
         _query('size_max', size, 'Only images of at most this many '
@@ -296,6 +312,10 @@ def _operation(operation_id, summary, responses, parameters=(),
 
 
 def _paths():
+    return dict(_image_paths(), **openapi_metadefs.paths())
+
+
+def _image_paths():
     tag = _path_parameter(
         'tag', to_openapi_schema(
             schemas.IMAGE_PROPERTIES['tags']['items']), 'A tag.')
@@ -313,6 +333,10 @@ def _paths():
         '/versions': {'get': _operation(
             'listVersions', 'The API versions.',
             _responses(200, _QUERY, success_schema='versions'))},
+        '/v2/': {'get': _operation(
+            'versionsV2', 'The API versions, as at / (a token is needed '
+            'here, as in Glance).',
+            _responses(300, _QUERY, success_schema='versions'))},
         '/openapi.json': {'get': _operation(
             'showOpenAPI', 'This document.',
             _responses(200, _QUERY, success_schema='openapi'))},
@@ -360,8 +384,9 @@ def _paths():
                     success_schema='image'),
                 [_IMAGE_ID],
                 {'required': True, 'content': {
-                    media_type: {'schema': _ref('imagePatch')}
-                    for media_type in patch.MEDIA_TYPES}}),
+                    patch.MEDIA_TYPE: {'schema': _ref('imagePatch')},
+                    patch.OLD_MEDIA_TYPE: {
+                        'schema': _ref('imagePatchV20')}}}),
             'delete': _operation(
                 'deleteImage', 'Delete an image and all its data.',
                 _responses(204, _QUERY, (403, 'the image is protected, or '
@@ -373,7 +398,8 @@ def _paths():
                 'downloadImage', 'The image\'s data (204 when it has '
                 'none).',
                 dict(_responses(
-                    200, _QUERY, _DENIED, _NO_IMAGE,
+                    200, _QUERY, (403, 'the image is deactivated, or '
+                                  'policy'), _NO_IMAGE,
                     (416, 'the Range is outside the data'),
                     success_content=data), **{
                         '204': {'description': 'The image has no data.'},
@@ -407,6 +433,17 @@ def _paths():
                              'refused URL'), _DENIED, _NO_IMAGE,
                        _CONFLICT, _TOO_BIG, _MEDIA),
             [_IMAGE_ID, _STORE_HEADER], _json_body('importRequest'))},
+        IMAGE_ID + '/actions/deactivate': {'post': _operation(
+            'deactivateImage', 'Deactivate an active image: only '
+            'administrators may then download its data.',
+            _responses(204, _QUERY, (403, 'the image is not active or '
+                                     'deactivated, or policy'), _NO_IMAGE),
+            [_IMAGE_ID])},
+        IMAGE_ID + '/actions/reactivate': {'post': _operation(
+            'reactivateImage', 'Reactivate a deactivated image.',
+            _responses(204, _QUERY, (403, 'the image is not deactivated '
+                                     'or active, or policy'), _NO_IMAGE),
+            [_IMAGE_ID])},
         IMAGE_ID + '/tags/{tag}': {
             'put': _operation(
                 'addImageTag', 'Tag an image.',
@@ -463,11 +500,23 @@ def _paths():
             _responses(200, _QUERY, _DENIED, _NO_IMAGE,
                        success_schema='imageTasks'),
             [_IMAGE_ID])},
-        '/v2/tasks': {'get': _operation(
-            'listTasks', 'A page of the caller\'s tasks.',
-            _responses(200, (400, 'a query parameter is invalid'),
-                       _DENIED, success_schema='tasks'),
-            _task_list_parameters())},
+        '/v2/tasks': {
+            'get': _operation(
+                'listTasks', 'A page of the caller\'s tasks.',
+                _responses(200, (400, 'a query parameter is invalid'),
+                           _DENIED, success_schema='tasks'),
+                _task_list_parameters()),
+            'post': _operation(
+                'createTask', 'Legacy task API: an import task creates an '
+                'image and imports its data from a URL.',
+                _responses(201, (400, 'an invalid task or image, or a '
+                                 'refused URL'),
+                           (403, 'a read-only or reserved image attribute, '
+                            'or policy'), _TOO_BIG, _MEDIA,
+                           success_schema='task',
+                           headers={'Location': 'The new task.'}),
+                body=_json_body('taskCreate')),
+        },
         '/v2/tasks/{task_id}': {'get': _operation(
             'showTask', 'A task.',
             _responses(200, _QUERY, _DENIED,

@@ -12,10 +12,13 @@ import webob.dec
 from glance_lite.api import fault
 from glance_lite.api import openapi
 from glance_lite.api import services
+from glance_lite.api.v2 import image_actions
 from glance_lite.api.v2 import image_data
 from glance_lite.api.v2 import images
 from glance_lite.api.v2 import imports
 from glance_lite.api.v2 import members
+from glance_lite.api.v2 import metadefs_routes
+from glance_lite.api.v2 import metadefs_schemas
 from glance_lite.api.v2 import schemas
 from glance_lite.api.v2 import stores
 from glance_lite.api.v2 import tasks
@@ -23,6 +26,9 @@ from glance_lite.api import versions
 from glance_lite.common import exception
 
 _IMAGE = '/v2/images/{image_id}'
+# The schema routes, and the names each serves (any other is 404).
+_SCHEMA_ROUTES = {'/v2/schemas/{name}': schemas.SCHEMAS,
+                  '/v2/schemas/metadefs/{name}': metadefs_schemas.SCHEMAS}
 
 
 def _routes(worker):
@@ -33,17 +39,23 @@ def _routes(worker):
     info = imports.InfoController(worker)
     sharing = members.MembersController()
     task_api = tasks.TasksController(worker)
+    actions = image_actions.ImageActionsController()
     return [
         ('/', {'GET': versions.root}),
         ('/versions', {'GET': versions.list_versions}),
+        ('/v2/', {'GET': versions.root}),
         ('/openapi.json', {'GET': openapi.show}),
         ('/v2/schemas/{name}', {'GET': schemas.SchemasController().show}),
+        ('/v2/schemas/metadefs/{name}',
+         {'GET': schemas.SchemasController().show_metadef}),
         ('/v2/images', {'GET': image_api.index, 'POST': image_api.create}),
         (_IMAGE, {'GET': image_api.show, 'PATCH': image_api.update,
                   'DELETE': image_api.delete}),
         (_IMAGE + '/file', {'GET': data.download, 'PUT': data.upload}),
         (_IMAGE + '/stage', {'PUT': data.stage}),
         (_IMAGE + '/import', {'POST': importer.import_image}),
+        (_IMAGE + '/actions/deactivate', {'POST': actions.deactivate}),
+        (_IMAGE + '/actions/reactivate', {'POST': actions.reactivate}),
         (_IMAGE + '/tags/{tag}', {'PUT': image_api.add_tag,
                                   'DELETE': image_api.delete_tag}),
         (_IMAGE + '/members', {'GET': sharing.index,
@@ -52,14 +64,14 @@ def _routes(worker):
                                         'PUT': sharing.update,
                                         'DELETE': sharing.delete}),
         (_IMAGE + '/tasks', {'GET': task_api.image_tasks}),
-        ('/v2/tasks', {'GET': task_api.index}),
+        ('/v2/tasks', {'GET': task_api.index, 'POST': task_api.create}),
         ('/v2/tasks/{task_id}', {'GET': task_api.show}),
         ('/v2/info/import', {'GET': info.import_methods}),
         ('/v2/info/stores', {'GET': info.stores}),
         ('/v2/info/stores/detail', {'GET': info.stores_detail}),
         ('/v2/stores/{store_id}/{image_id}',
          {'DELETE': stores.StoresController(worker).delete_from_store}),
-    ]
+    ] + metadefs_routes.routes(worker)
 
 
 def _check_query(request):
@@ -88,8 +100,8 @@ class Router:
     def __call__(self, request):
         match = self._mapper.routematch(environ=request.environ)
         if match is None or (
-                match[1].name == '/v2/schemas/{name}'
-                and match[0]['name'] not in schemas.SCHEMAS):
+                match[1].name in _SCHEMA_ROUTES
+                and match[0]['name'] not in _SCHEMA_ROUTES[match[1].name]):
             return fault.error_response(
                 404, 'No resource at %s.' % request.path)
         variables, route = match

@@ -8,12 +8,15 @@ documents and wrong for image data, which the stores bound by
 such bodies pass the limiter here and every other body is capped.
 """
 
+from oslo_log import log as logging
 from oslo_middleware import sizelimit
 import webob.dec
 import webob.exc
 
 from glance_lite.api import fault
 from glance_lite.api import wsgi
+
+LOG = logging.getLogger(__name__)
 
 
 class JSONBodySizeLimiter(sizelimit.RequestBodySizeLimiter):
@@ -28,7 +31,9 @@ class JSONBodySizeLimiter(sizelimit.RequestBodySizeLimiter):
             # oslo.middleware refuses a too long Content-Length with
             # webob's plain-text page, outside the fault wrapper; clients
             # get the JSON error every other refusal is.
+            limit = self._conf_get('max_request_body_size')
+            LOG.info('Refused a request body over [oslo_middleware] '
+                     'max_request_body_size (%d bytes)', limit)
             return fault.error_response(
                 413, 'The request body is larger than the %d bytes '
-                'allowed ([oslo_middleware] max_request_body_size).'
-                % self._conf_get('max_request_body_size'))
+                'allowed.' % limit)

@@ -10,6 +10,7 @@ import itertools
 from glance_lite.policies import base
 from glance_lite.policies import images
 from glance_lite.policies import members
+from glance_lite.policies import metadefs
 from glance_lite.policies import stores
 from glance_lite.policies import tasks
 
@@ -21,4 +22,5 @@ def list_rules():
         members.list_rules(),
         tasks.list_rules(),
         stores.list_rules(),
+        metadefs.list_rules(),
     ))

@@ -60,6 +60,15 @@ rules = [
         'Download the data of an image the caller can see.',
         [('GET', IMAGE_FILE)]),
     base.api_rule(
+        'deactivate', base.ADMIN_OR_OWNER,
+        'Deactivate an active image: only administrators may then '
+        'download its data. The image\'s owner may, as in Glance.',
+        [('POST', IMAGE + '/actions/deactivate')]),
+    base.api_rule(
+        'reactivate', base.ADMIN_OR_OWNER,
+        'Reactivate a deactivated image.',
+        [('POST', IMAGE + '/actions/reactivate')]),
+    base.api_rule(
         'import_image', base.ADMIN_OR_OWNER,
         'Import data into an image with the glance-direct (from the '
         'staging area) or web-download (from a URL) method.',

@@ -11,6 +11,12 @@ rules = [
         'Show a task: its status, result and error message.',
         [('GET', '/v2/tasks/{task_id}')]),
     base.api_rule(
+        'add_task', base.ADMIN,
+        'Create a task with the legacy task API: an import task creates '
+        'an image and imports its data from a URL. Administrators only by '
+        'default, as in Glance; users import with the image import call.',
+        [('POST', '/v2/tasks')]),
+    base.api_rule(
         'get_tasks', base.ANYONE,
         'List tasks.',
         [('GET', '/v2/tasks')]),

@@ -14,11 +14,13 @@ each other's images.
 import collections
 import io
 import os
+import tempfile
 
 import glanceclient.exc
 import openstack.exceptions
 import pytest
 
+from tests import disk_images
 from tests.functional import base
 from tests.unit.db import base as db_base
 
@@ -71,8 +73,11 @@ class ImageClientTests(base.ServerTestCase):
             self.assertEqual(created[field], shown[field], field)
         self.assertEqual(sorted(created['tags']), sorted(shown['tags']))
 
-        data = os.urandom(4096)
-        for name in ('alpha', 'echo'):
+        # Data whose content is the disk_format each declares: what does
+        # not match is refused (tests/functional/test_image_formats.py).
+        with tempfile.TemporaryDirectory() as scratch:
+            qcow2 = disk_images.good_qcow2(scratch)
+        for name, data in (('alpha', qcow2), ('echo', os.urandom(4096))):
             glance.images.upload(images[name]['id'], io.BytesIO(data))
         glance.images.update(images['bravo']['id'], visibility='private')
 

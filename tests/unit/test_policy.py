@@ -35,6 +35,8 @@ EXPECTED = {
     'download_image': ANYONE,
     'import_image': ADMIN_OR_OWNER,
     'copy_image': ADMIN_ONLY,
+    'deactivate': ADMIN_OR_OWNER,
+    'reactivate': ADMIN_OR_OWNER,
     'add_member': ADMIN_OR_OWNER,
     'delete_member': ADMIN_OR_OWNER,
     'get_member': ANYONE,
@@ -42,11 +44,30 @@ EXPECTED = {
     'modify_member': ANYONE,
     'get_task': ADMIN_OR_OWNER,
     'get_tasks': ANYONE,
+    'add_task': ADMIN_ONLY,
     'stores_info_detail': ADMIN_ONLY,
     'delete_image_location': ADMIN_ONLY,
 }
+# The metadata definitions catalogue: read by all, changed by admins.
+METADEF_READERS = ('get_metadef_namespace', 'get_metadef_namespaces',
+                   'get_metadef_object', 'get_metadef_objects',
+                   'get_metadef_property', 'get_metadef_properties',
+                   'get_metadef_tag', 'get_metadef_tags',
+                   'list_metadef_resource_types', 'get_metadef_resource_type')
+METADEF_WRITERS = ('add_metadef_namespace', 'modify_metadef_namespace',
+                   'delete_metadef_namespace', 'add_metadef_object',
+                   'modify_metadef_object', 'delete_metadef_object',
+                   'add_metadef_property', 'modify_metadef_property',
+                   'remove_metadef_property', 'add_metadef_tag',
+                   'add_metadef_tags', 'modify_metadef_tag',
+                   'delete_metadef_tag', 'delete_metadef_tags',
+                   'add_metadef_resource_type_association',
+                   'remove_metadef_resource_type_association')
+EXPECTED.update(dict.fromkeys(METADEF_READERS, ANYONE))
+EXPECTED.update(dict.fromkeys(METADEF_WRITERS, ADMIN_ONLY))
 
-BASE_RULES = {'context_is_admin', 'admin_or_owner', 'default'}
+BASE_RULES = {'context_is_admin', 'admin_or_owner', 'default',
+              'metadef_admin'}
 
 # One target serves every rule: each reads the keys it needs.
 TARGET = {'id': 'image-1', 'owner': 'owner-project', 'visibility': 'private',
@@ -157,6 +178,16 @@ class PolicyFileTests(PolicyTestCase):
                                          roles=['image-admin'],
                                          overwrite=False)
         policy.authorize(curator, 'stores_info_detail', {})
+
+    def test_metadef_admin_hands_the_catalogue_to_another_role(self):
+        self.use_policy_file('"metadef_admin": "role:catalogue-editor"')
+        editor = context.RequestContext(project_id='p9',
+                                        roles=['catalogue-editor'],
+                                        overwrite=False)
+        for action in METADEF_WRITERS:
+            with self.subTest(action=action):
+                self.assertEqual(set(), self.callers_allowed(action))
+                policy.authorize(editor, action, TARGET)
 
     def test_reference_to_an_undefined_rule_uses_default(self):
         self.use_policy_file('"get_images": "rule:no_such_rule"')

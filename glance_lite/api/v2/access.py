@@ -22,23 +22,51 @@ def _is_member(context, image_id):
     return True
 
 
-def can_see(context, image):
+def can_see(context, image, is_member=None):
+    """Whether the caller may see ``image``.
+
+    ``is_member`` says whether the caller's project is a member of a
+    shared image, if the caller has read it already; otherwise it is
+    looked up when it matters.
+    """
     if context.is_admin or image['visibility'] in ('public', 'community'):
         return True
     if context.project_id is not None and image['owner'] == context.project_id:
         return True
-    return (image['visibility'] == 'shared' and context.project_id is not None
-            and _is_member(context, image['id']))
+    if image['visibility'] != 'shared' or context.project_id is None:
+        return False
+    if is_member is None:
+        is_member = _is_member(context, image['id'])
+    return is_member
+
+
+def _visible(context, image_id, read):
+    """``read(context, image_id)`` if the caller may see what it returns.
+
+    ImageNotFound otherwise, as for an image that is not there.
+    """
+    if not uuidutils.is_uuid_like(image_id):
+        raise exception.ImageNotFound(image_id=image_id)
+    image = read(context, image_id)
+    if not can_see(context, image, image.get('is_member')):
+        raise exception.ImageNotFound(image_id=image_id)
+    return image
 
 
 def visible_image(context, image_id):
     """The image if the caller may see it; ImageNotFound otherwise."""
-    if not uuidutils.is_uuid_like(image_id):
-        raise exception.ImageNotFound(image_id=image_id)
-    image = db_api.image_get(context, image_id)
-    if not can_see(context, image):
-        raise exception.ImageNotFound(image_id=image_id)
-    return image
+    return _visible(context, image_id, db_api.image_get)
+
+
+def visible_import_state(context, image_id):
+    """The image's import state if the caller may see the image.
+
+    db_api.image_import_state: one statement reads the image's
+    visibility, the caller's membership, its copies and import locks,
+    which is all an import request needs to be authorized, and all a
+    copy-image that must be refused needs to be refused.
+    """
+    return _visible(context, image_id, db_api.image_import_state)
 
 
 def image_target(image):

@@ -89,8 +89,10 @@ class ImageDataController:
         context = wsgi.context_of(request)
         image = access.visible_image(context, image_id)
         access.authorize_image(context, 'download_image', image)
+        if image['status'] == 'deactivated' and not context.is_admin:
+            raise exception.ImageDeactivated(image_id=image_id)
         stores = views.image_stores(image)
-        if not stores or image['status'] != 'active':
+        if not stores or image['status'] not in ('active', 'deactivated'):
             return wsgi.no_content()
         size = image['size']
         response = webob.Response(content_type=wsgi.OCTET_STREAM,
@@ -124,7 +126,7 @@ class ImageDataController:
                 return self.services.stores.get(store).get(
                     locations[store], offset=offset, length=length)
             except exception.StoreError as error:
-                failures.append(str(error))
+                failures.append(error.detail)
         raise exception.BackendUnavailable(
             store=','.join(stores), reason='no store could read image %s: '
             '%s' % (image['id'], '; '.join(failures)))

@@ -18,6 +18,10 @@ _PAGING_PARAMS = ('limit', 'marker', 'sort_key', 'sort_dir', 'sort',
                   'member_status')
 _EQUALITY_FILTERS = ('name', 'status', 'owner', 'disk_format',
                      'container_format', 'id', 'checksum', 'os_hash_value')
+# Integer columns, filtered on their exact value (Glance treats every
+# column of an image so); size_min and size_max bound the size.
+_INTEGER_FILTERS = ('size', 'virtual_size', 'min_ram', 'min_disk')
+_SIZE_BOUNDS = ('size_min', 'size_max')
 _TIME_FILTERS = ('created_at', 'updated_at')
 _TIME_OPERATORS = ('gt', 'gte', 'lt', 'lte', 'eq', 'neq')
 _SORT_DIRS = ('asc', 'desc')
@@ -92,7 +96,7 @@ def _filters(request):
             filters[name] = _equality(value)
         elif name in _TIME_FILTERS:
             filters[name] = _time_filter(name, request.GET.getall(name))
-        elif name in ('size_min', 'size_max'):
+        elif name in _INTEGER_FILTERS + _SIZE_BOUNDS:
             filters[name] = wsgi.int_param(request, name,
                                            maximum=MAX_IMAGE_SIZE)
         elif name == 'protected':
@@ -137,6 +141,22 @@ def _sort_keys_dirs(request):
     return keys, dirs
 
 
+def create_image(context, body):
+    """Create the image ``body`` describes, as the caller may; queued.
+
+    Also how the legacy task API creates the image it imports into.
+    """
+    columns, properties, tags = image_fields.fields_for_create(body)
+    columns.setdefault('owner', context.project_id)
+    _check_owner(context, columns['owner'])
+    columns.setdefault('visibility', 'shared')
+    target = {'id': columns.get('id'), 'owner': columns['owner'],
+              'visibility': columns['visibility']}
+    policy.authorize(context, 'add_image', target)
+    _authorize_visibility(context, columns['visibility'], target)
+    return db_api.image_create(context, columns, properties, tags)
+
+
 class ImagesController:
 
     def __init__(self, services):
@@ -150,16 +170,7 @@ class ImagesController:
 
     def create(self, request):
         context = wsgi.context_of(request)
-        columns, properties, tags = image_fields.fields_for_create(
-            wsgi.read_json(request))
-        columns.setdefault('owner', context.project_id)
-        _check_owner(context, columns['owner'])
-        columns.setdefault('visibility', 'shared')
-        target = {'id': columns.get('id'), 'owner': columns['owner'],
-                  'visibility': columns['visibility']}
-        policy.authorize(context, 'add_image', target)
-        _authorize_visibility(context, columns['visibility'], target)
-        image = db_api.image_create(context, columns, properties, tags)
+        image = create_image(context, wsgi.read_json(request))
         response = wsgi.json_response(views.image_view(image), status=201,
                                       headers=self._creation_headers())
         response.location = '/v2/images/%s' % image['id']
@@ -202,7 +213,8 @@ class ImagesController:
                                     media_types=patch.MEDIA_TYPES)
         image = access.visible_image(context, image_id)
         access.authorize_image(context, 'modify_image', image)
-        columns, properties, removed, tags = patch.apply(image, operations)
+        columns, properties, removed, tags = patch.apply(
+            image, operations, request.content_type)
         if 'owner' in columns:
             _check_owner(context, columns['owner'])
         if 'visibility' in columns:

@@ -10,7 +10,6 @@ import jsonschema
 from glance_lite.api.v2 import access
 from glance_lite.api.v2 import image_data
 from glance_lite.api import wsgi
-from glance_lite.common import exception
 from glance_lite.imports import flow
 from glance_lite import policy
 
@@ -37,15 +36,6 @@ IMPORT_REQUEST_SCHEMA = {
 _VALIDATOR = jsonschema.Draft4Validator(IMPORT_REQUEST_SCHEMA)
 
 
-def _check_request(body):
-    error = jsonschema.exceptions.best_match(_VALIDATOR.iter_errors(body))
-    if error is not None:
-        where = '/'.join(str(part) for part in error.absolute_path)
-        raise exception.BadRequest(
-            reason='invalid import request%s: %s' % (
-                ' at ' + where if where else '', error.message))
-
-
 class ImportController:
 
     def __init__(self, services):
@@ -54,12 +44,12 @@ class ImportController:
     def import_image(self, request, image_id):
         context = wsgi.context_of(request)
         body = wsgi.read_json(request)
-        _check_request(body)
-        image = access.visible_image(context, image_id)
+        wsgi.check_body(_VALIDATOR, body, 'import request')
+        state = access.visible_import_state(context, image_id)
         method = body['method']['name']
         access.authorize_image(
             context, 'copy_image' if method == 'copy-image'
-            else 'import_image', image)
+            else 'import_image', state)
         stores = body.get('stores')
         header_store = request.headers.get(image_data.STORE_HEADER)
         if stores is None and header_store:
@@ -68,7 +58,7 @@ class ImportController:
             context, image_id, method, stores=stores,
             all_stores=body.get('all_stores', False),
             all_stores_must_succeed=body.get('all_stores_must_succeed', True),
-            uri=body['method'].get('uri'), image=image)
+            uri=body['method'].get('uri'), state=state)
         return wsgi.no_content(status=202)
 
 

@@ -9,6 +9,7 @@ accepts cannot drift apart.
 
 import copy
 
+from glance_lite.api.v2 import metadefs_schemas
 from glance_lite.api import wsgi
 
 UUID_PATTERN = ('^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}'
@@ -165,7 +166,7 @@ def task_schema():
                    'description': 'An identifier for the task'},
             'type': {'type': 'string', 'description': 'The type of task '
                      'represented by this content',
-                     'enum': ['api_image_import']},
+                     'enum': ['api_image_import', 'import']},
             'status': {'type': 'string', 'enum': TASK_STATUSES,
                        'description': 'The current status of this task'},
             'input': {'type': ['null', 'object'], 'description': 'The '
@@ -178,6 +179,10 @@ def task_schema():
                         'informative message about the task'},
             'image_id': {'type': ['null', 'string'], 'description': 'Image '
                          'associated with the task'},
+            'request_id': {'type': ['null', 'string'], 'description': 'The '
+                           'id of the request that started the task'},
+            'user_id': {'type': ['null', 'string'], 'description': 'The '
+                        'user whose request started the task'},
             'expires_at': {'type': ['null', 'string'], 'description': 'Date'
                            'time when this resource would be subject to '
                            'removal'},
@@ -208,3 +213,6 @@ class SchemasController:
 
     def show(self, request, name):
         return wsgi.json_response(SCHEMAS[name]())
+
+    def show_metadef(self, request, name):
+        return wsgi.json_response(metadefs_schemas.SCHEMAS[name]())

@@ -1,20 +1,71 @@
-"""/v2/tasks and /v2/images/{id}/tasks: what imports did and are doing."""
+"""/v2/tasks and /v2/images/{id}/tasks: what imports did and are doing.
 
+``POST /v2/tasks`` is Glance's legacy task API, kept for its clients
+(Tempest among them): an ``import`` task creates an image from
+``input.image_properties`` and fills it from the URL ``input.import_from``
+by a web-download import, which the task is. It answers 201 with the
+task, pending; a URL that cannot be fetched makes the task a failure
+with a message saying why.
+"""
+
+import jsonschema
 from oslo_utils import uuidutils
 
 from glance_lite.api.v2 import access
+from glance_lite.api.v2 import images
 from glance_lite.api.v2 import schemas
 from glance_lite.api.v2 import views
 from glance_lite.api import wsgi
 from glance_lite.common import exception
 from glance_lite.db import api as db_api
+from glance_lite.imports import tasks as import_tasks
 from glance_lite import policy
+
+TASK_CREATE_SCHEMA = {
+    'type': 'object',
+    'properties': {
+        'type': {'type': 'string', 'enum': [import_tasks.LEGACY_IMPORT_TASK]},
+        'input': {
+            'type': 'object',
+            'properties': {
+                'import_from': {'type': 'string', 'maxLength': 2048},
+                'import_from_format': {'type': 'string'},
+                'image_properties': {'type': 'object'},
+            },
+            'required': ['import_from', 'import_from_format',
+                         'image_properties'],
+        },
+    },
+    'required': ['type', 'input'],
+}
+_VALIDATOR = jsonschema.Draft4Validator(TASK_CREATE_SCHEMA)
 
 
 class TasksController:
 
     def __init__(self, services):
         self.conf = services.conf
+        self.imports = services.imports
+
+    def create(self, request):
+        context = wsgi.context_of(request)
+        policy.authorize(context, 'add_task', {'owner': context.project_id})
+        body = wsgi.read_json(request)
+        wsgi.check_body(_VALIDATOR, body, 'task')
+        task_input = body['input']
+        image = images.create_image(context, task_input['image_properties'])
+        try:
+            task = self.imports.import_image(
+                context, image['id'], 'web-download',
+                uri=task_input['import_from'], legacy_input=task_input)
+        except Exception:
+            # Refused at once (a URL the service may not fetch): the
+            # image was only made for the task.
+            self.imports.delete_image(context, image['id'])
+            raise
+        response = wsgi.json_response(views.task_view(task), status=201)
+        response.location = '/v2/tasks/%s' % task['id']
+        return response
 
     def show(self, request, task_id):
         context = wsgi.context_of(request)

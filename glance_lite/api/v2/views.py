@@ -6,13 +6,12 @@ are glance-lite's own business and never appear in a response.
 """
 
 from glance_lite.conf import stores as stores_conf
-from glance_lite.imports import tasks as import_tasks
+from glance_lite.db import api as db_api
 
 _IMAGE_COLUMNS = ('id', 'name', 'status', 'visibility', 'protected',
                   'os_hidden', 'checksum', 'os_hash_algo', 'os_hash_value',
                   'owner', 'size', 'virtual_size', 'min_ram', 'min_disk',
                   'disk_format', 'container_format')
-IMPORTING_MARKER = 'os_glance_importing_to_stores'
 
 
 def isotime(moment):
@@ -42,13 +41,14 @@ def image_view(image):
     stores = image_stores(image)
     if stores:
         body['stores'] = ','.join(stores)
-    # The markers appear while they have something to say: a client
-    # that sends back every property it was shown (openstacksdk does)
-    # would otherwise try to change these reserved ones.
+    # The markers list their stores while they have any; otherwise an
+    # image that has been imported shows them as "" (empty properties
+    # since its first import, see image_import_markers_reveal) and one
+    # that never was does not show them, as in Glance.
     markers = {
-        IMPORTING_MARKER: _public_stores(image['importing_to_stores']),
-        import_tasks.FAILED_IMPORT_MARKER: image['markers'].get(
-            import_tasks.FAILED_IMPORT_MARKER, []),
+        db_api.IMPORTING_MARKER: _public_stores(image['importing_to_stores']),
+        db_api.FAILED_IMPORT_MARKER: image['markers'].get(
+            db_api.FAILED_IMPORT_MARKER, []),
     }
     body.update((name, ','.join(stores))
                 for name, stores in markers.items() if stores)
@@ -68,6 +68,8 @@ def task_view(task):
         'input': task['input'],
         'result': task['result'],
         'message': task['message'],
+        'request_id': task['request_id'],
+        'user_id': task['user_id'],
         'expires_at': isotime(task['expires_at']),
         'created_at': isotime(task['created_at']),
         'updated_at': isotime(task['updated_at']),

@@ -185,7 +185,8 @@ def test_operation(case, api, caller):
     case.validate_response(response, checks=CHECKS)
     if response.status_code == 202:
         api.wait_until_settled(case.path_parameters['image_id'])
-    elif response.status_code == 201:
+    elif response.status_code == 201 and case.operation.label == (
+            'POST /v2/images'):
         # Keep the database small: listing stays fast.
         api.request('DELETE', '/v2/images/%s' % response.json()['id'],
                     base.ADMIN)

@@ -35,7 +35,8 @@ class ImageLifecycleTests(base.APITestCase):
                          (image['size'], image['checksum'],
                           image['os_hash_algo'], image['os_hash_value'],
                           image['stores']))
-        self.assertNotIn('os_glance_importing_to_stores', image)
+        self.assertEqual(('', ''), (image['os_glance_importing_to_stores'],
+                                   image['os_glance_failed_import']))
         download = self.request('GET', '/v2/images/%s/file' % image['id'])
         self.assertEqual(200, download.status_int)
         self.assertEqual(data, download.body)
@@ -89,6 +90,50 @@ class ImageLifecycleTests(base.APITestCase):
                 {'op': 'remove', 'path': '/color'}],
             content_type=base.PATCH_TYPE)
         self.assertNotIn('color', removed.json)
+
+    def test_import_markers_show_empty_from_the_first_import_on(self):
+        uploaded = self.create_image()
+        self.assertEqual(204, self.request(
+            'PUT', '/v2/images/%s/file' % uploaded['id'],
+            body=b'x' * 1000).status_int)
+        # A plain upload is no import, for Glance: no markers.
+        shown = self.show(uploaded['id']).json
+        self.assertEqual('active', shown['status'])
+        self.assertNotIn('os_glance_importing_to_stores', shown)
+        self.assertNotIn('os_glance_failed_import', shown)
+
+        accepted = self.import_(uploaded['id'], 'copy-image', base.ADMIN,
+                                stores=['corrupt'])
+        self.assertEqual(202, accepted.status_int, accepted.text)
+        # The failure is marked (revert) before the lock is let go.
+        self.wait_for_image(
+            uploaded['id'],
+            lambda i: (i.get('os_glance_failed_import'),
+                       i.get('os_glance_importing_to_stores')) == (
+                           'corrupt', ''))
+        # Clients cannot write them, even to the value shown.
+        for name in ('os_glance_importing_to_stores',
+                     'os_glance_failed_import'):
+            refused = self.request(
+                'PATCH', '/v2/images/%s' % uploaded['id'], json=[
+                    {'op': 'replace', 'path': '/' + name, 'value': ''}],
+                content_type=base.PATCH_TYPE)
+            self.assertEqual(403, refused.status_int, refused.text)
+
+    def test_patch_in_the_v2_0_form(self):
+        image = self.create_image(name='one')
+        path = '/v2/images/%s' % image['id']
+        v2_0 = 'application/openstack-images-v2.0-json-patch'
+        response = self.request('PATCH', path, json=[
+            {'replace': '/name', 'value': 'two'},
+            {'add': '/color', 'value': 'blue'}], content_type=v2_0)
+        self.assertEqual(200, response.status_int, response.text)
+        self.assertEqual(('two', 'blue'), (response.json['name'],
+                                           response.json['color']))
+        removed = self.request('PATCH', path, json=[{'remove': '/color'}],
+                               content_type=v2_0)
+        self.assertEqual(200, removed.status_int, removed.text)
+        self.assertNotIn('color', self.show(image['id']).json)
 
     def test_copy_and_delete_from_store(self):
         image = self.active_image(b'data' * 1000, headers=base.ADMIN)

@@ -25,11 +25,14 @@ class PipelineTests(base.AppTestCase):
         self.assertEqual(200, versions.status_int)
         self.assertEqual(root.json, versions.json)
         current = versions.json['versions'][0]
-        self.assertEqual(('v2.16', 'CURRENT'),
+        self.assertEqual(('v2.12', 'CURRENT'),
                          (current['id'], current['status']))
         self.assertEqual([{'rel': 'self', 'href': 'http://localhost/v2/'}],
                          current['links'])
-        self.assertIn('v2.0', [v['id'] for v in versions.json['versions']])
+        self.assertEqual(['v2.%d' % minor for minor in range(12, -1, -1)],
+                         [v['id'] for v in versions.json['versions']])
+        v2_root = self.request('/v2/')
+        self.assertEqual((300, root.json), (v2_root.status_int, v2_root.json))
 
     def test_every_answer_carries_a_request_id(self):
         for path in ('/versions', '/no-such-thing'):

@@ -203,6 +203,11 @@ class FilterTests(ListingTestCase):
         self.assertEqual({'hidden'},
                          self.filtered(size_min=11, size_max=999))
 
+    def test_exact_size(self):
+        self.assertEqual({'hidden'}, self.filtered(size=500))
+        self.assertEqual({'small', 'large'}, self.filtered(size=[10, 1000]))
+        self.assertEqual(set(), self.filtered(size=11))
+
     def test_flags(self):
         self.assertEqual({'large'}, self.filtered(protected=True))
         self.assertEqual({'small', 'large', 'unsized'},
