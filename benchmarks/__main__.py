@@ -2,6 +2,7 @@
 
     python -m benchmarks [--size 1G] [--large-size 4G] [--only NAME,...]
                          [--backends postgresql,mysql] [--output PATH]
+                         [--compare-glance]
 
 (or ``tox -e bench -- ARGS``). Each figure is printed beside the
 machine's own limit, measured in the same run on the same data:
@@ -11,6 +12,11 @@ machine's own limit, measured in the same run on the same data:
   first byte to ``active``;
 - copy-image: copy of that image to a second file store until it is in
   ``stores``;
+- format-inspection: glance-direct as above with the image format
+  inspection on and off, and the slowdown it costs;
+- image-conversion: glance-direct of a ``--size`` qcow2 converted to raw
+  by the image_conversion import plugin, beside ``qemu-img convert`` of
+  the same file;
 - memory: peak RSS of the API workers during imports of ``--size`` and
   ``--large-size``;
 - contention: ``--requests`` concurrent copy-image requests of one
@@ -18,15 +24,21 @@ machine's own limit, measured in the same run on the same data:
 - takeover: time from the death of a copy's owner to a new copy being
   accepted, with ``lock_ttl = 3``, on each of ``--backends``.
 
-The glance-direct, copy-image and memory benchmarks run on the first of
-``--backends``. Source files are pre-read into the page cache before
-each timed step (``--drop-caches``: caches dropped instead). Servers
-are real ``glance-lite-api`` processes (2 workers) on free loopback
-ports, with their state under a temporary directory (``--dir``) that
-is removed afterwards; the database servers get a ``glance_lite_bench``
-database, dropped and recreated for each server. The exit status is 1
-if a benchmark could not run, and with ``--strict`` 2 if a target was
-missed.
+The glance-direct, copy-image, format-inspection and memory benchmarks
+run on the first of ``--backends``. Source files are pre-read into the
+page cache before each timed step (``--drop-caches``: caches dropped
+instead). Servers are real ``glance-lite-api`` processes (2 workers) on
+free loopback ports, with their state under a temporary directory
+(``--dir``) that is removed afterwards; the database servers get a
+``glance_lite_bench_<pid>`` database (this run's pid, so that runs at
+once do not share one), dropped and recreated for each server.
+The exit status is 1 if a benchmark could not run, and with
+``--strict`` 2 if a target was missed.
+
+With ``--compare-glance`` (or ``tox -e bench-glance``), glance-direct,
+copy-image and contention run a second time, against OpenStack Glance
+33.0.0 set up alike (benchmarks/glance.py), and the table gets two
+more columns: Glance's figure and glance-lite's over Glance's.
 
 A smoke run for CI: ``python -m benchmarks --size 64M --large-size 128M``.
 """
@@ -43,8 +55,11 @@ import traceback
 
 from benchmarks import contention
 from benchmarks import copy_image
+from benchmarks import format_inspection
+from benchmarks import glance
 from benchmarks import glance_direct
 from benchmarks import harness
+from benchmarks import image_conversion
 from benchmarks import memory
 from benchmarks import store_throughput
 from benchmarks import takeover
@@ -53,11 +68,15 @@ BENCHMARKS = {
     'store': store_throughput,
     glance_direct.NAME: glance_direct,
     copy_image.NAME: copy_image,
+    format_inspection.NAME: format_inspection,
+    image_conversion.NAME: image_conversion,
     memory.NAME: memory,
     contention.NAME: contention,
     takeover.NAME: takeover,
 }
 BACKENDS = ('postgresql', 'mysql', 'sqlite')
+# What --compare-glance runs against Glance too.
+COMPARED = (glance_direct.NAME, copy_image.NAME, contention.NAME)
 
 
 def default_output():
@@ -123,6 +142,10 @@ def parse_args(argv):
     parser.add_argument('--concurrency', default=100, type=int,
                         help='client threads of the contention benchmark '
                         '(default 100)')
+    parser.add_argument('--burst', default=1000, type=int,
+                        help='client connections the contention '
+                        'benchmark opens at once, one copy request '
+                        'each, for a second image (default 1000)')
     parser.add_argument('--drop-caches', action='store_true',
                         help='drop the page cache before each timed step '
                         '(needs root) instead of pre-reading the source')
@@ -139,6 +162,13 @@ def parse_args(argv):
                         'for the CPUs to be less than 25%% busy with other '
                         'work (default 0: do not wait); the CPU use seen '
                         'is logged and kept in the JSON file either way')
+    parser.add_argument('--compare-glance', action='store_true',
+                        help='run %s against OpenStack Glance 33.0.0 too, '
+                        'in a venv of its own, and show its figures beside '
+                        'glance-lite\'s' % ', '.join(COMPARED))
+    parser.add_argument('--glance-venv', default=glance.default_venv(),
+                        help='where --compare-glance installs Glance, once '
+                        '(default %(default)s)')
     parser.add_argument('--keep', action='store_true',
                         help='keep the servers\' directories and logs')
     parser.add_argument('--strict', action='store_true',
@@ -149,6 +179,9 @@ def parse_args(argv):
     if args.repeat < 1 or args.requests < 1 or args.concurrency < 1:
         parser.error('--repeat, --requests and --concurrency must be '
                      'positive')
+    if args.compare_glance and 'sqlite' in args.backends:
+        parser.error('--compare-glance: Glance runs on postgresql and '
+                     'mysql only; choose --backends among those')
     return args
 
 
@@ -156,28 +189,71 @@ def parse_args(argv):
 
 COLUMNS = ('benchmark', 'figure', 'value', 'machine reference', 'ratio',
            'target', 'met')
-_FORMATS = {'MB/s': '%.0f', 'ms': '%.0f', 's': '%.2f', 'MiB': '%.1f',
-            'req/s': '%.0f', 'copies': '%d'}
+GLANCE_COLUMNS = (glance.LABEL, 'glance-lite / Glance')
+_FORMATS = {'MB/s': '%.0f', '%': '%.1f', 'ms': '%.0f', 's': '%.2f',
+            'MiB': '%.1f', 'req/s': '%.0f', 'copies': '%d'}
 
 
-def table_cells(row):
-    value = row['value']
+def shown_value(value, unit):
     if value is None:
-        shown = '-'
-    else:
-        shown = '%s %s' % (_FORMATS.get(row['unit'], '%s') % value,
-                           row['unit'])
+        return '-'
+    return '%s %s' % (_FORMATS.get(unit, '%s') % value, unit)
+
+
+def table_cells(row, with_glance=False):
     ratio = '' if row['ratio'] is None else '%.2f' % row['ratio']
     met = {True: 'yes', False: 'NO', None: ''}[row['met']]
-    return (row['benchmark'], row['figure'], shown, row['reference'],
-            ratio, row['target'], met)
+    cells = (row['benchmark'], row['figure'],
+             shown_value(row['value'], row['unit']), row['reference'],
+             ratio, row['target'], met)
+    if not with_glance:
+        return cells
+    theirs = row.get('glance')
+    if theirs is None:
+        return cells + ('', '')
+    versus = row.get('vs_glance')
+    return cells + (shown_value(theirs['value'], row['unit']),
+                    '' if versus is None else '%.2f' % versus)
+
+
+def compare_with_glance(ours, theirs):
+    """Put Glance's rows of one benchmark beside glance-lite's.
+
+    Both runs of a benchmark make the same rows in the same order; each
+    of ours gets 'glance' (Glance's value, its figure's wording, met,
+    details) and 'vs_glance', glance-lite's value over Glance's, where
+    both are rates or times (not for counts).
+    """
+    if len(ours) != len(theirs):
+        raise ValueError('Glance\'s run made %d rows, glance-lite\'s %d'
+                         % (len(theirs), len(ours)))
+    for row, other in zip(ours, theirs, strict=True):
+        row['glance'] = {key: other[key] for key in
+                         ('value', 'figure', 'reference', 'met', 'details')}
+        comparable = (row['unit'] != 'copies' and row['value'] is not None
+                      and other['value'])
+        row['vs_glance'] = (row['value'] / other['value'] if comparable
+                            else None)
+
+
+def run_against_glance(bench, name):
+    """Run one benchmark against Glance; the rows it made."""
+    ours = bench.rows
+    bench.rows, bench.server_class = [], glance.GlanceServer
+    try:
+        BENCHMARKS[name].run(bench)
+        return bench.rows
+    finally:
+        bench.rows, bench.server_class = ours, harness.Server
 
 
 def format_table(rows):
     """An reStructuredText grid table (README-ready) of the rows."""
-    cells = [COLUMNS] + [table_cells(row) for row in rows]
+    with_glance = any('glance' in row for row in rows)
+    columns = COLUMNS + (GLANCE_COLUMNS if with_glance else ())
+    cells = [columns] + [table_cells(row, with_glance) for row in rows]
     widths = [max(len(line[index]) for line in cells)
-              for index in range(len(COLUMNS))]
+              for index in range(len(columns))]
 
     def rule(char):
         return '+' + '+'.join(char * (width + 2) for width in widths) + '+'
@@ -254,6 +330,7 @@ def main(argv=None):
             bench.log('--- %s (CPUs %.0f%% busy with other work before it)'
                       % (name, busy))
             begun = time.monotonic()
+            first_row = len(bench.rows)
             try:
                 BENCHMARKS[name].run(bench)
             except Exception as error:  # noqa: BLE001 - go on, report it
@@ -263,6 +340,20 @@ def main(argv=None):
                               None, '', met=False)
             durations[name] = time.monotonic() - begun
             bench.log('%s took %.0f s' % (name, durations[name]))
+            if args.compare_glance and name in COMPARED:
+                bench.log('--- %s against %s' % (name, glance.LABEL))
+                begun = time.monotonic()
+                try:
+                    compare_with_glance(bench.rows[first_row:],
+                                        run_against_glance(bench, name))
+                except Exception as error:  # noqa: BLE001 - as above
+                    traceback.print_exc()
+                    errors.append({'benchmark': '%s (%s)' % (
+                        name, glance.LABEL), 'error': str(error)})
+                durations['%s (%s)' % (name, glance.LABEL)] = (
+                    time.monotonic() - begun)
+                bench.log('%s against %s took %.0f s' % (
+                    name, glance.LABEL, time.monotonic() - begun))
         load_after = os.getloadavg()
         header = describe_run(bench, machine, databases)
 

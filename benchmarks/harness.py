@@ -50,7 +50,9 @@ DEFAULT_ADMIN_URLS = {
 }
 BACKEND_NAMES = {'postgresql': 'PostgreSQL', 'mysql': 'MariaDB/MySQL',
                  'sqlite': 'SQLite'}
-DATABASE = 'glance_lite_bench'
+# One per run: two runs at once on one machine (developers sharing it,
+# CI) would otherwise drop each other's database under a running server.
+DATABASE = 'glance_lite_bench_%d' % os.getpid()
 DROP_CACHES = '/proc/sys/vm/drop_caches'
 
 
@@ -164,6 +166,9 @@ class Bench:
         # Filled in as the benchmarks run, for the report.
         self.rows = []
         self.cpu_busy = {}
+        # What bench.server() starts: glance-lite, or with
+        # --compare-glance, for a second run, Glance (benchmarks/glance.py).
+        self.server_class = Server
 
     def log(self, message):
         print('[%s] %s' % (time.strftime('%H:%M:%S'), message),
@@ -281,8 +286,10 @@ class Bench:
 
     # Servers -------------------------------------------------------------
 
-    def server(self, backend, *extra_lines, workers=2):
-        return Server(self, backend, extra_lines, workers=workers)
+    def server(self, backend, *extra_lines, workers=2,
+               stores=('local', 'replica')):
+        return self.server_class(self, backend, extra_lines,
+                                 workers=workers, stores=stores)
 
 
 def _admin_engine(url):
@@ -291,37 +298,37 @@ def _admin_engine(url):
                                     poolclass=sqlalchemy.pool.NullPool)
 
 
-def recreate_database(backend, admin_url):
-    """Drop and create ``glance_lite_bench``; its connection URL."""
+def recreate_database(backend, admin_url, database=DATABASE):
+    """Drop and create ``database``; its connection URL."""
     import sqlalchemy
     if backend == 'postgresql':
         engine = _admin_engine(admin_url + '/postgres')
         with engine.connect() as connection:
             connection.execute(sqlalchemy.text(
-                'DROP DATABASE IF EXISTS %s WITH (FORCE)' % DATABASE))
+                'DROP DATABASE IF EXISTS %s WITH (FORCE)' % database))
             connection.execute(sqlalchemy.text(
-                'CREATE DATABASE %s' % DATABASE))
-        return '%s/%s' % (admin_url, DATABASE)
+                'CREATE DATABASE %s' % database))
+        return '%s/%s' % (admin_url, database)
     if backend == 'mysql':
         engine = _admin_engine(admin_url + '/?charset=utf8mb4')
         with engine.connect() as connection:
             connection.execute(sqlalchemy.text(
-                'DROP DATABASE IF EXISTS %s' % DATABASE))
+                'DROP DATABASE IF EXISTS %s' % database))
             connection.execute(sqlalchemy.text(
-                'CREATE DATABASE %s CHARACTER SET utf8mb4' % DATABASE))
-        return '%s/%s?charset=utf8mb4' % (admin_url, DATABASE)
+                'CREATE DATABASE %s CHARACTER SET utf8mb4' % database))
+        return '%s/%s?charset=utf8mb4' % (admin_url, database)
     raise ValueError('unknown database backend %r' % backend)
 
 
-def drop_database(backend, admin_url):
-    """Drop ``glance_lite_bench`` (after its server has stopped)."""
+def drop_database(backend, admin_url, database=DATABASE):
+    """Drop ``database`` (after its server has stopped)."""
     import sqlalchemy
     if backend == 'postgresql':
         engine = _admin_engine(admin_url + '/postgres')
-        statement = 'DROP DATABASE IF EXISTS %s WITH (FORCE)' % DATABASE
+        statement = 'DROP DATABASE IF EXISTS %s WITH (FORCE)' % database
     else:
         engine = _admin_engine(admin_url + '/?charset=utf8mb4')
-        statement = 'DROP DATABASE IF EXISTS %s' % DATABASE
+        statement = 'DROP DATABASE IF EXISTS %s' % database
     with engine.connect() as connection:
         connection.execute(sqlalchemy.text(statement))
 
@@ -335,29 +342,52 @@ def server_version(backend, admin_url):
             'SELECT version()')).scalar().split(' on ')[0]
 
 
+def server_scratch(bench):
+    """A new directory for one server under the run's scratch directory."""
+    path = os.path.join(bench.scratch_dir,
+                        'server-%d' % time.monotonic_ns())
+    os.makedirs(path)
+    return path
+
+
 class Server:
-    """A glance-lite-api with stores local and replica on ``backend``.
+    """A glance-lite-api with file ``stores`` on ``backend``.
+
+    ``stores`` are local (the default store) and replica unless told.
 
     ``backend`` is postgresql, mysql or sqlite (the embedded default).
     Each server has a state directory of its own under the run's
-    scratch directory; a database server's ``glance_lite_bench``
+    scratch directory; a database server's ``glance_lite_bench_<pid>``
     database is recreated for it. Use as a context manager.
+
+    What differs for Glance (benchmarks/glance.py's subclass) is in the
+    class attributes: the name in the report, the database, the headers
+    each request carries, how a copy-image is refused (status, and
+    words one of which the message has) while a copy runs and once it
+    is done, and where a task records its import method.
     """
 
-    def __init__(self, bench, backend, extra_lines=(), workers=2):
+    name = 'glance-lite'
+    database = DATABASE
+    headers = {}
+    refusals = {'lock held': (409, ('is already being imported to store',)),
+                'already copied': (409, ('already in store',))}
+
+    def __init__(self, bench, backend, extra_lines=(), workers=2,
+                 stores=('local', 'replica')):
         self.bench = bench
         self.backend = backend
+        self.stores = stores
         self.extra_lines = list(extra_lines)
         self.workers = workers
         self.scratch = None
         self.api = None
 
     def __enter__(self):
-        self.scratch = os.path.join(
-            self.bench.scratch_dir, 'server-%d' % time.monotonic_ns())
-        os.makedirs(self.scratch)
+        self.scratch = server_scratch(self.bench)
         runner = functional.CommandRunner(self.scratch)
-        lines = ['enabled_backends = local:file, replica:file',
+        lines = ['enabled_backends = %s' % ', '.join(
+                     '%s:file' % store for store in self.stores),
                  'graceful_shutdown_timeout = 5']
         database = []
         if self.backend != 'sqlite':
@@ -396,14 +426,20 @@ class Server:
         if self.backend != 'sqlite':
             try:
                 drop_database(self.backend,
-                              self.bench.args.admin_urls[self.backend])
+                              self.bench.args.admin_urls[self.backend],
+                              self.database)
             except Exception as error:  # noqa: BLE001 - only tidying up
                 self.bench.log('WARNING: could not drop %s on %s: %s' % (
-                    DATABASE, self.backend, error))
+                    self.database, self.backend, error))
         return False
 
     def client(self):
-        return Client(self.port)
+        return Client(self.port, headers=self.headers)
+
+    @staticmethod
+    def task_method(task):
+        """The import method a task of ``GET /v2/images/{id}/tasks`` ran."""
+        return task['input']['method']
 
     def worker_pids(self):
         return self.api.worker_pids()
@@ -447,8 +483,8 @@ def error_message(body):
     return ''
 
 
-def copy_request(store):
-    return {'method': {'name': 'copy-image'}, 'stores': [store]}
+def copy_request(*stores):
+    return {'method': {'name': 'copy-image'}, 'stores': list(stores)}
 
 
 def glance_direct_request(store):
@@ -456,11 +492,15 @@ def glance_direct_request(store):
 
 
 class Client:
-    """The calls the benchmarks make; one connection per call."""
+    """The calls the benchmarks make; one connection per call.
 
-    def __init__(self, port, timeout=600):
+    ``headers`` go with every request (Glance's identity headers).
+    """
+
+    def __init__(self, port, timeout=600, headers=None):
         self.port = port
         self.timeout = timeout
+        self.headers = dict(headers or {})
 
     def connection(self):
         return http.client.HTTPConnection('127.0.0.1', self.port,
@@ -471,8 +511,8 @@ class Client:
         own = connection is None
         connection = connection or self.connection()
         try:
-            return functional.http_request(connection, method, path, {},
-                                           body)
+            return functional.http_request(connection, method, path,
+                                           self.headers, body)
         finally:
             if own:
                 connection.close()
@@ -483,9 +523,9 @@ class Client:
             raise APIError('%s %s' % (method, path), answer, parsed)
         return parsed
 
-    def create_image(self, name):
+    def create_image(self, name, disk_format='raw'):
         return self.expect(201, 'POST', '/v2/images', {
-            'name': name, 'disk_format': 'raw',
+            'name': name, 'disk_format': disk_format,
             'container_format': 'bare'})['id']
 
     def send_file(self, method, path, file_path):
@@ -494,6 +534,8 @@ class Client:
         connection = self.connection()
         try:
             connection.putrequest(method, path)
+            for name, value in self.headers.items():
+                connection.putheader(name, value)
             connection.putheader('Content-Type', 'application/octet-stream')
             connection.putheader('Content-Length', str(size))
             connection.endheaders()
@@ -577,7 +619,8 @@ def _meter(server):
         contextlib.nullcontext())
 
 
-def glance_direct(bench, client, path, size, store='local', server=None):
+def glance_direct(bench, client, path, size, store='local', server=None,
+                  disk_format='raw'):
     """Create, stage and import an image; timings in seconds.
 
     Returns (image_id, {'stage': ..., 'import': ..., 'total': ...}),
@@ -585,7 +628,8 @@ def glance_direct(bench, client, path, size, store='local', server=None):
     ``server``, also the CPU seconds used meanwhile ('cpu_s', see
     CPUMeter).
     """
-    image_id = client.create_image('bench-%s' % format_size(size))
+    image_id = client.create_image('bench-%s' % format_size(size),
+                                   disk_format)
     bench.prepare_cache(path)
     with _meter(server) as cpu:
         start = time.perf_counter()
@@ -603,18 +647,18 @@ def glance_direct(bench, client, path, size, store='local', server=None):
     return image_id, times
 
 
-def copy_image(client, image_id, size, store='replica', server=None):
-    """Copy an image to ``store``: seconds from request to visible.
+def copy_image(client, image_id, size, stores=('replica',), server=None):
+    """Copy an image to ``stores``: seconds from request to all visible.
 
     With ``server``, also the CPU seconds used meanwhile ('cpu_s').
     """
     with _meter(server) as cpu:
         start = time.perf_counter()
-        client.import_image(image_id, copy_request(store))
+        client.import_image(image_id, copy_request(*stores))
         accepted = time.perf_counter()
         client.wait_for_image(
-            image_id, lambda image: store in stores_of(image),
-            'in store %s' % store, import_timeout(size))
+            image_id, lambda image: set(stores) <= stores_of(image),
+            'in %s' % ', '.join(stores), import_timeout(size) * len(stores))
         visible = time.perf_counter()
     times = {'accept': accepted - start, 'total': visible - start}
     if cpu is not None:

@@ -95,7 +95,7 @@ def run_backend(bench, backend):
               if task['input']['method'] == 'copy-image']
     dead = [task for task in copies if task['status'] == 'failure']
     taken_over = [task for task in dead if task['id'] == dead_task['id']
-                  and 'taken over' in task['message']]
+                  and 'stopped responding' in task['message']]
     succeeded = [task for task in copies if task['status'] == 'success']
     takeover = accepted - killed
     clean = (len(taken_over) == 1 and len(succeeded) == 1

@@ -42,7 +42,9 @@ class BenchmarkSmokeTests(unittest.TestCase):
         benchmarks = {row['benchmark'].split(' ')[0]
                       for row in result['rows']}
         self.assertEqual({'store', 'glance-direct', 'copy-image', 'memory',
-                          'contention', 'takeover'}, benchmarks)
+                          'contention', 'takeover', 'format-inspection',
+                          'image-conversion'},
+                         benchmarks)
         copies = [row for row in result['rows']
                   if row['figure'] == 'copies written']
         self.assertEqual(len(backends.split(',')), len(copies))
