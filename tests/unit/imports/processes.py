@@ -203,7 +203,8 @@ def import_burst(state_path, url, image_id, store, processes=2, threads=10,
     results = SPAWN.Queue()
     children = [start(_main_import_burst, state_path, url, results,
                       barrier, image_id, store, threads, requests,
-                      until_refused_with, barrier=barrier) for _ in range(processes)]
+                      until_refused_with, barrier=barrier)
+                for _ in range(processes)]
     try:
         reports = [receive(results, children) for _ in children]
         for child in children:
