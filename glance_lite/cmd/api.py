@@ -24,6 +24,7 @@ from glance_lite import cmd
 from glance_lite.cmd import serving
 from glance_lite.common import exception
 from glance_lite.conf import api as api_conf
+from glance_lite.conf import database
 from glance_lite.conf import import_pipeline
 from glance_lite.db import api as db_api
 from glance_lite.db import migration
@@ -97,6 +98,7 @@ class APIServer(base.BaseApplication):
 
 def prepare(conf):
     """Everything that must be right before a worker starts."""
+    database.size_pool_for_threads(conf)
     import_pipeline.check_opts(conf)
     api_conf.check_opts(conf)
     cap = api_conf.backlog_cap()

@@ -69,6 +69,11 @@ def _without_pre_ping(engine):
 
 
 main_context_manager.append_on_engine_create(_without_pre_ping)
+# oslo.db sleeps 0 s at every connection check-in by default, to let
+# eventlet's green threads run (thread_checkin). Ours are real threads,
+# which the interpreter switches anyway: the sleep only made a refused
+# request give up the GIL once more, and wait to get it back.
+main_context_manager.configure(thread_checkin=False)
 
 _images = models.Image.__table__
 _properties = models.ImageProperty.__table__
@@ -239,6 +244,29 @@ def _db_operation(func):
         with translate_errors(func.__name__):
             return retrying(context, *args, **kwargs)
     return wrapper
+
+
+@contextlib.contextmanager
+def _single_read(context):
+    """A connection for one SELECT, with as few round trips as it takes.
+
+    Around a statement, a reader transaction costs psycopg2 a BEGIN and
+    a ROLLBACK, each a round trip to the server of its own: on
+    PostgreSQL the single SELECT runs in autocommit instead, which sees
+    one snapshot all the same. PyMySQL and SQLite begin their
+    transactions without a round trip, and switching a MySQL connection
+    to autocommit and back would cost two statements: there the reader
+    transaction stays.
+    """
+    engine = main_context_manager.reader.get_engine()
+    if engine.dialect.name != 'postgresql':
+        with main_context_manager.reader.connection.using(
+                context) as connection:
+            yield connection
+        return
+    with engine.connect() as connection:
+        connection.execution_options(isolation_level='AUTOCOMMIT')
+        yield connection
 
 
 def _live_image(image_id):
@@ -1020,7 +1048,7 @@ def image_import_state(context, image_id):
     lock was held, the copy was there), and anything it does not refuse
     goes on to take its locks atomically (import_lock_acquire).
     """
-    with main_context_manager.reader.connection.using(context) as connection:
+    with _single_read(context) as connection:
         rows = connection.execute(_IMPORT_STATE, {
             'image_id': image_id, 'project_id': context.project_id,
         }).mappings().all()

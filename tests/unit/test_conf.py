@@ -12,6 +12,7 @@ from oslo_policy import generator as policy_generator
 
 from glance_lite.common import exception
 from glance_lite.conf import api as api_conf
+from glance_lite.conf import database
 from glance_lite.conf import default
 from glance_lite.conf import import_pipeline
 from tests.unit import config
@@ -25,6 +26,22 @@ class DefaultsTests(unittest.TestCase):
         conf = config.make_conf('[DEFAULT]', 'state_path = /srv/gl')
         self.assertEqual('sqlite:////srv/gl/glance-lite.sqlite',
                          conf.database.connection)
+
+    def test_database_pool_holds_a_connection_per_worker_thread(self):
+        conf = config.make_conf('[DEFAULT]', 'threads_per_worker = 20',
+                                '[import]', 'executor_workers = 6')
+        database.size_pool_for_threads(conf)
+        self.assertEqual(20 + 6 + 4, conf.database.max_pool_size)
+        # The sample configuration shows what the default threads get.
+        conf = config.make_conf()
+        database.size_pool_for_threads(conf)
+        self.assertEqual(database.DEFAULT_POOL_SIZE,
+                         conf.database.max_pool_size)
+
+    def test_database_pool_size_of_the_config_file_wins(self):
+        conf = config.make_conf('[database]', 'max_pool_size = 3')
+        database.size_pool_for_threads(conf)
+        self.assertEqual(3, conf.database.max_pool_size)
 
     def test_state_path_follows_xdg_state_home(self):
         old = os.environ.get('XDG_STATE_HOME')
