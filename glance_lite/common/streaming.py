@@ -26,20 +26,44 @@ class MeasuredStream:
     Raises SizeExceeded as soon as the data passes ``size_cap`` and
     SizeMismatch as soon as it passes ``expected_size`` or, at the end,
     falls short of it. ``store`` and ``image_id`` only word the errors.
+
+    ``measured_by`` hashes these very chunks (the same bytes objects,
+    in the same order) and has their digests (``checksum``,
+    ``os_hash_value``) by the time they end: they are then this
+    stream's, and this one only counts and caps. An import writing one
+    read to several stores hashes it once that way
+    (glance_lite.imports.fanout).
     """
 
     def __init__(self, chunks, store, image_id, expected_size=None,
-                 size_cap=None):
+                 size_cap=None, measured_by=None):
         self._chunks = chunks
         self._store = store
         self._image_id = image_id
         self._expected_size = expected_size
         self._size_cap = size_cap
+        self._measured_by = measured_by
         self._md5 = hashlib.md5(usedforsecurity=False)
         self._sha512 = hashlib.sha512()
         self.size = 0
 
     def __iter__(self):
+        if self._measured_by is not None:
+            yield from self._count()
+        else:
+            yield from self._count_and_hash()
+        if (self._expected_size is not None
+                and self.size != self._expected_size):
+            self._mismatch()
+
+    def _count(self):
+        for chunk in self._chunks:
+            if chunk:
+                self.size += len(chunk)
+                self._check_limits()
+                yield chunk
+
+    def _count_and_hash(self):
         # md5 runs on a second thread (hashlib releases the GIL on large
         # buffers), one chunk behind sha512 and the consumer's write, so
         # on two cores the two digests cost little more than one. Waiting
@@ -59,9 +83,6 @@ class MeasuredStream:
                 yield chunk
             if pending_md5 is not None:
                 pending_md5.result()
-        if (self._expected_size is not None
-                and self.size != self._expected_size):
-            self._mismatch()
 
     def _check_limits(self):
         if self._size_cap is not None and self.size > self._size_cap:
@@ -83,9 +104,13 @@ class MeasuredStream:
     @property
     def checksum(self):
         """md5 hex digest of the data, once the iteration has finished."""
+        if self._measured_by is not None:
+            return self._measured_by.checksum
         return self._md5.hexdigest()
 
     @property
     def os_hash_value(self):
         """sha512 hex digest of the data, once the iteration has finished."""
+        if self._measured_by is not None:
+            return self._measured_by.os_hash_value
         return self._sha512.hexdigest()

@@ -2,10 +2,18 @@
 
 An import to N stores used to read its source N times, one store after
 the other. Now each target store keeps its own flow atom
-(tasks.ImportToStore: its own hashing, verification, lock checks,
-revert and failure marker) and the atoms run side by side, each
-writing from a ``SharedRead``: one thread reads the source once and
-hands every chunk to each target still reading.
+(tasks.ImportToStore: its own verification, lock checks, revert and
+failure marker) and the atoms run side by side, each writing from a
+``SharedRead``: one thread reads the source once and hands every chunk
+to each target still reading.
+
+The reader also hashes what it reads, once for all targets: each is
+handed the same immutable bytes, so a hash per target could only find
+the same digests again, and on two cores three targets' md5 and sha512
+cost three times the CPU of one. Each target still counts what it
+writes and checks its size and digests against the source's
+(ImportToStore); a store that changes the bytes it writes hashes them
+itself (store.driver.takes_measurement).
 
 Why one atom per store and not one atom for all: each store's copy is
 then a result of its own, persisted and reverted on its own, which is
@@ -35,6 +43,7 @@ import threading
 from oslo_log import log as logging
 
 from glance_lite.common import exception
+from glance_lite.common import streaming
 
 LOG = logging.getLogger(__name__)
 
@@ -75,6 +84,7 @@ class SharedRead:
         self._open = None
         self._abandoned_by = None
         self._thread = None
+        self._measured = None
 
     def participant(self, name):
         """The handle of participant ``name``, a context manager.
@@ -85,6 +95,16 @@ class SharedRead:
             raise ValueError('%s is not an undecided participant of this '
                              'read' % name)
         return Participant(self, name)
+
+    @property
+    def checksum(self):
+        """md5 hex digest of the shared read, once it has ended."""
+        return self._measured.checksum
+
+    @property
+    def os_hash_value(self):
+        """sha512 hex digest of the shared read, once it has ended."""
+        return self._measured.os_hash_value
 
     def abort(self, failed):
         """End every target's read: store ``failed`` failed, all must stop."""
@@ -165,11 +185,19 @@ class SharedRead:
             yield item
 
     def _read(self):
-        """The reader thread: each chunk to every target still reading."""
-        chunks = None
+        """The reader thread: each chunk to every target still reading.
+
+        It hashes what it reads before handing it out, so the digests
+        (``checksum``, ``os_hash_value``) are complete by the time the
+        targets get the end of it.
+        """
+        chunks = measured = None
         try:
             chunks = self._open()
-            for chunk in chunks:
+            self._measured = streaming.MeasuredStream(chunks, self._source,
+                                                      image_id=None)
+            measured = iter(self._measured)
+            for chunk in measured:
                 if not self._hand_out(chunk):
                     LOG.debug('Shared read of store %s stopped: no target '
                               'reads it any more', self._source)
@@ -180,6 +208,8 @@ class SharedRead:
                         getattr(error, 'detail', error))
             self._hand_out(error)
         finally:
+            if measured is not None:
+                measured.close()
             close = getattr(chunks, 'close', None)
             if close is not None:
                 close()
@@ -225,6 +255,16 @@ class Participant:
         (for logs and errors); only the first reader's is called, once.
         """
         return self._shared._join(self.name, source, open_chunks)
+
+    @property
+    def measurement(self):
+        """What hashes this participant's chunks, or None: the SharedRead.
+
+        Asked after ``chunks``: a shared read hashes what it reads once
+        for all its targets (streaming.MeasuredStream's
+        ``measured_by``); a lone reader's store hashes it itself.
+        """
+        return self._shared if self._shared._thread is not None else None
 
     def __enter__(self):
         return self

@@ -413,9 +413,14 @@ class ImportToStore(_JobTask):
                 return adopted, True
         chunks = reading.chunks(source.store, lambda: job.stores.get(
             source.store).get(source.location))
-        stored = job.stores.get(self.store).add(
+        target = job.stores.get(self.store)
+        # A read shared by several stores is hashed once, by the reader.
+        measured = ({'measured_by': reading.measurement}
+                    if reading.measurement is not None
+                    and driver.takes_measurement(target) else {})
+        stored = target.add(
             job.image_id, job.keeper.watch(chunks, self.store, source.size),
-            job.task_id, expected_size=source.size)
+            job.task_id, expected_size=source.size, **measured)
         if (stored.size, stored.os_hash_value) != (source.size,
                                                    source.os_hash_value):
             raise exception.CopyVerificationFailed(

@@ -9,6 +9,7 @@ the database; it moves bytes and reports what it moved.
 
 import abc
 import collections
+import inspect
 import re
 
 from oslo_utils import uuidutils
@@ -81,6 +82,12 @@ class StoreDriver(metaclass=abc.ABCMeta):
         Readers never see a partial object: it is written under a
         temporary name and made visible at its location only once
         complete. On any error nothing of this write is left behind.
+
+        A driver may also take ``measured_by=None``: a
+        ``streaming.MeasuredStream`` that hashes the very chunks of
+        ``source`` (takes_measurement says whether it does). Given to
+        the driver's own MeasuredStream, it spares hashing them again;
+        a driver that changes the bytes it writes must not take it.
         """
 
     def adopt(self, source_store, location, image_id, write_id, size):
@@ -137,3 +144,13 @@ class StoreDriver(metaclass=abc.ABCMeta):
         data goes, not a way to read credentials back.
         """
         return {}
+
+
+def takes_measurement(store_driver):
+    """Whether ``store_driver.add`` takes ``measured_by`` (see ``add``).
+
+    An optional argument, so that drivers written before it still work:
+    they hash what they are given themselves.
+    """
+    return 'measured_by' in inspect.signature(store_driver.add).parameters
+

@@ -88,12 +88,13 @@ class FileStore(driver.StoreDriver):
                 reason='it is not an image file of this store')
         return path
 
-    def add(self, image_id, source, write_id, expected_size=None):
+    def add(self, image_id, source, write_id, expected_size=None,
+            measured_by=None):
         final_path, partial_path = self._paths(image_id, write_id)
         stream = streaming.MeasuredStream(
             streaming.iter_chunks(source, self.chunk_size), self.name,
             image_id, expected_size=expected_size,
-            size_cap=self.conf.image_size_cap)
+            size_cap=self.conf.image_size_cap, measured_by=measured_by)
         with self._os_errors(image_id):
             fd = os.open(partial_path,
                          os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC,

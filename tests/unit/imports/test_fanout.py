@@ -5,15 +5,20 @@ ImportToStore atom does on the parallel engine. No test leaves a
 thread behind: the last target to leave waits for the reader thread.
 """
 
+import hashlib
 import threading
 import time
 
 import testtools
 
 from glance_lite.common import exception
+from glance_lite.common import streaming
 from glance_lite.imports import fanout
 
 CHUNKS = [bytes([n]) * 1000 for n in range(200)]
+DATA = b''.join(CHUNKS)
+MD5 = hashlib.md5(DATA, usedforsecurity=False).hexdigest()
+SHA512 = hashlib.sha512(DATA).hexdigest()
 DEPTH = 4
 
 
@@ -87,6 +92,39 @@ class SharedReadTests(testtools.TestCase):
         self.assertEqual(dict.fromkeys('abc', b''.join(CHUNKS)), outcome)
         self.assertEqual(1, source.opened)
         self.assertEqual(len(CHUNKS), source.produced)
+
+    def measure_in_targets(self, shared, source, names):
+        """Each target writes through its own MeasuredStream, as a store
+        driver does; returns {name: (measured_by, size, md5, sha512)}."""
+        outcome = {}
+
+        def target(name):
+            with shared.participant(name) as reading:
+                chunks = reading.chunks('src', source.open)
+                stream = streaming.MeasuredStream(
+                    chunks, name, None, expected_size=len(DATA),
+                    measured_by=reading.measurement)
+                size = sum(len(chunk) for chunk in stream)
+                outcome[name] = (reading.measurement, size, stream.checksum,
+                                 stream.os_hash_value)
+        threads = [threading.Thread(target=target, args=(name,))
+                   for name in names]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return outcome
+
+    def test_a_shared_read_is_hashed_once_for_every_target(self):
+        shared = fanout.SharedRead(['a', 'b', 'c'], depth=DEPTH)
+        outcome = self.measure_in_targets(shared, Source(), 'abc')
+        self.assertEqual(dict.fromkeys('abc', (shared, len(DATA), MD5,
+                                               SHA512)), outcome)
+
+    def test_a_lone_target_hashes_its_read_itself(self):
+        shared = fanout.SharedRead(['a'], depth=DEPTH)
+        outcome = self.measure_in_targets(shared, Source(), 'a')
+        self.assertEqual({'a': (None, len(DATA), MD5, SHA512)}, outcome)
 
     def test_a_lone_target_reads_without_a_thread(self):
         source = Source()

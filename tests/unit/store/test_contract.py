@@ -22,6 +22,8 @@ import unittest
 from oslo_utils import timeutils
 
 from glance_lite.common import exception
+from glance_lite.common import streaming
+from glance_lite.store import driver
 from glance_lite.store import manager
 from tests.unit import config
 
@@ -89,6 +91,27 @@ class StoreContractMixin:
                          stored.os_hash_value)
         self.assertTrue(self.store.exists(stored.location))
         self.assertEqual(data, self.read(stored.location))
+
+    def test_a_measurement_given_is_reported_and_the_size_checked(self):
+        # An import writing one read to several stores hashes it once
+        # and hands each store the reader's measurement.
+        if not driver.takes_measurement(self.store):
+            self.skipTest('%s hashes what it writes itself'
+                          % self.STORE_TYPE)
+        data = os.urandom(300_001)
+        reader = streaming.MeasuredStream(pieces(data), 'source', IMAGE_ID)
+        stored = self.store.add(IMAGE_ID, reader, 'task-1',
+                                expected_size=len(data), measured_by=reader)
+        self.assertEqual(
+            (len(data), hashlib.md5(data).hexdigest(),
+             hashlib.sha512(data).hexdigest()),
+            (stored.size, stored.checksum, stored.os_hash_value))
+        self.assertEqual(data, self.read(stored.location))
+        before = self.snapshot()
+        with self.assertRaises(exception.SizeMismatch):
+            self.store.add(IMAGE_ID, pieces(data), 'task-2',
+                           expected_size=len(data) + 1, measured_by=reader)
+        self.assert_store_unchanged(before)
 
     def test_add_from_file_object_without_expected_size(self):
         data = os.urandom(200_000)
