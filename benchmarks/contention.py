@@ -24,9 +24,9 @@ the replica store's directory (must be exactly 1). Whether the copy was
 still running when the last answer came is checked too, and otherwise
 how many requests the copy's lock refused. The machine's
 reference: the same client, concurrency and number of requests against
-the same server for ``GET /v2/images/{id}`` (one read of the image, the
-ratio's denominator) and ``GET /versions`` (no database), before the
-copy starts. The CPU seconds the server, the database servers and the
+the same server for ``GET /v2/images/{id}`` (one read of the image)
+and ``GET /versions`` (no database, the ratio's denominator), before
+the copy starts. The CPU seconds the server, the database servers and the
 client used meanwhile are logged and kept in the JSON file.
 
 Then the burst: a second image of the same size, and ``--burst``
