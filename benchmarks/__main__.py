@@ -212,8 +212,13 @@ def table_cells(row, with_glance=False):
     if theirs is None:
         return cells + ('', '')
     versus = row.get('vs_glance')
-    return cells + (shown_value(theirs['value'], row['unit']),
-                    '' if versus is None else '%.2f' % versus)
+    value = shown_value(theirs['value'], row['unit'])
+    if theirs['met'] is False:
+        # Glance's own figure missing the row's target says more than
+        # the figure: a burst without connection errors that accepted
+        # two copies, for one.
+        value += ' (NO: %s)' % theirs['reference']
+    return cells + (value, '' if versus is None else '%.2f' % versus)
 
 
 def compare_with_glance(ours, theirs):
