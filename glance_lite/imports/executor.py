@@ -31,11 +31,11 @@ LOG = logging.getLogger(__name__)
 def run_import(job):
     """Run one import's flow to its end, whatever that end is.
 
-    On any failure the flow has reverted; the task is then marked
-    failed with the reason, and the acceptance is given back once more
-    in case the flow could not do it (an engine error, a failing
-    revert): no path leaves a lock behind. Returns the error that made
-    the import fail, or None.
+    On any failure the flow has reverted; the acceptance is given back
+    once more in case the flow could not do it (an engine error, a
+    failing revert), so that no path leaves a lock behind, and only
+    then is the task marked failed with the reason. Returns the error
+    that made the import fail, or None.
     """
     # A worker per target store: they all read one shared source
     # (imports.fanout), which waits until every one of them started.
@@ -46,20 +46,24 @@ def run_import(job):
     store_writers = concurrent.futures.ThreadPoolExecutor(
         max_workers=max(1, len(job.stores_to_import)),
         thread_name_prefix='import-%s' % job.task_id)
+    error = None
     try:
         engines.load(flow.build_import_flow(job), engine='parallel',
                      executor=store_writers).run()
     except Exception as raised:
         error = _first_cause(raised)
+    finally:
+        store_writers.shutdown(wait=True)
+        tasks.release_claims(job)
+    # Only now that the image is back as it was: a client that sees the
+    # task fail may import again at once, and must not be refused by
+    # what this import has not given back yet.
+    if error is not None:
         db_api.task_update(job.context, job.task_id,
                            {'status': 'failure',
                             'message': _failure_message(job, error)},
                            from_statuses=lock.LIVE_TASK_STATUSES)
-        return error
-    finally:
-        store_writers.shutdown(wait=True)
-        tasks.release_claims(job)
-    return None
+    return error
 
 
 def _first_cause(error):

@@ -244,8 +244,18 @@ class ScenarioTests(base.ImportTestCase, fixtures.TestWithFixtures):
             raise RuntimeError('cannot schedule new futures after '
                                'interpreter shutdown')
 
+        release_claims = tasks.release_claims
+
+        def slow_release_claims(job):
+            # Giving the image back takes a while: the task must not
+            # say it failed before it is done (a client would retry and
+            # find the image still importing).
+            time.sleep(0.5)
+            release_claims(job)
+
         with fixtures.MonkeyPatch('%s.build_import_flow' % flow.__name__,
-                                  broken_flow):
+                                  broken_flow), fixtures.MonkeyPatch(
+                '%s.release_claims' % tasks.__name__, slow_release_claims):
             task = self.wait_for_task(self.service.import_image(
                 self.context, image_id, 'glance-direct')['id'])
         # Users are not shown a Python error; the log has it by task id.
