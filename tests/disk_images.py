@@ -16,8 +16,12 @@ TOOLS = ('qemu-img', 'genisoimage', 'sgdisk')
 
 
 
-def missing_tools():
-    return [tool for tool in TOOLS if shutil.which(tool) is None]
+def require_tools(what):
+    """Fail (never skip) the tests of ``what`` if a tool is missing."""
+    missing = [tool for tool in TOOLS if shutil.which(tool) is None]
+    if missing:
+        raise AssertionError('the %s tests need %s (.ci/run installs them)'
+                             % (what, ', '.join(missing)))
 
 
 def _run(*args):

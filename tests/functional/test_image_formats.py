@@ -19,10 +19,7 @@ class ImageFormatServerTests(base.ServerTestCase):
 
     @classmethod
     def setUpClass(cls):
-        missing = disk_images.missing_tools()
-        if missing:
-            raise AssertionError('the image format tests need %s (.ci/run '
-                                 'installs them)' % ', '.join(missing))
+        disk_images.require_tools('image format')
         directory = tempfile.TemporaryDirectory()
         cls.addClassCleanup(directory.cleanup)
         cls.samples = {

@@ -103,10 +103,7 @@ class ImportPluginTests(PluginHelpers, base.ServerTestCase):
 
     @classmethod
     def setUpClass(cls):
-        missing = disk_images.missing_tools()
-        if missing:
-            raise AssertionError('the import plugin tests need %s (.ci/run '
-                                 'installs them)' % ', '.join(missing))
+        disk_images.require_tools('import plugin')
         directory = tempfile.TemporaryDirectory()
         cls.addClassCleanup(directory.cleanup)
         cls.directory = directory.name

@@ -52,11 +52,7 @@ class ImageFormatSamples:
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        missing = disk_images.missing_tools()
-        if missing:
-            raise cls.failureException(
-                'the image format tests need %s (.ci/run installs them)'
-                % ', '.join(missing))
+        disk_images.require_tools('image format')
         directory = tempfile.TemporaryDirectory()
         cls.addClassCleanup(directory.cleanup)
         cls.samples = disk_images.samples(directory.name)
