@@ -47,14 +47,21 @@ def run_import(job):
         max_workers=max(1, len(job.stores_to_import)),
         thread_name_prefix='import-%s' % job.task_id)
     error = None
+    succeeded = False
     try:
         engines.load(flow.build_import_flow(job), engine='parallel',
                      executor=store_writers).run()
+        succeeded = True
     except Exception as raised:
         error = _first_cause(raised)
     finally:
         store_writers.shutdown(wait=True)
-        tasks.release_claims(job)
+        # A flow that ran to its end gave everything back in the
+        # transaction that marked its task a success: the image's
+        # watchers may already be importing again, and nothing of this
+        # import may touch the database after that.
+        if not succeeded:
+            tasks.release_claims(job)
     # Only now that the image is back as it was: a client that sees the
     # task fail may import again at once, and must not be refused by
     # what this import has not given back yet.

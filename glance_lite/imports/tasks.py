@@ -132,9 +132,10 @@ def release_claims(job):
 
     The status goes back only while this task still owns the staging
     lock: a first import that was taken over leaves the image to the
-    task that took it. Idempotent, and harmless after success (the
-    image is no longer importing, and Finish released the locks), so it
-    is also the executor's safety net for every way a flow can end.
+    task that took it. Idempotent, so it is also the executor's safety
+    net for every way a flow can fail. Harmless after success too (the
+    image is no longer importing, and Finish released the locks), where
+    the executor does not call it.
     """
     if job.first_import:
         db_api.image_status_transition(

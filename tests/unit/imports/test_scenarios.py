@@ -13,6 +13,7 @@ import threading
 import time
 
 import fixtures
+import sqlalchemy as sa
 from oslo_utils import timeutils
 
 from glance_lite.common import exception
@@ -234,6 +235,39 @@ class ScenarioTests(base.ImportTestCase, fixtures.TestWithFixtures):
                                       'stores_failed': []}),
                          (task['status'], task['result']))
         self.assertEqual('active', self.image(image_id)['status'])
+
+    def test_nothing_is_written_after_an_import_succeeded(self):
+        # The transaction that marks the task a success also activates
+        # the image and drops its locks: a client that sees it may
+        # import again at once, so the importing thread must not send
+        # the database anything more (it used to give back its claims
+        # once more, racing the next import's requests).
+        image_id = self.staged_image(DATA)
+        sent = []
+
+        def record(connection, cursor, statement, parameters, *args):
+            sent.append((threading.current_thread(), statement,
+                         parameters))
+        engine = db_api.get_engine()
+        sa.event.listen(engine, 'before_cursor_execute', record)
+        self.addCleanup(sa.event.remove, engine, 'before_cursor_execute',
+                        record)
+        task = self.wait_for_task(self.service.import_image(
+            self.context, image_id, 'glance-direct')['id'])
+        self.assertEqual('success', task['status'], task['message'])
+        # Wait for the executor's thread to be done with the import.
+        self.assertEqual(0, self.service.executor.shutdown(60))
+        marked = [index for index, (_thread, statement, parameters)
+                  in enumerate(sent)
+                  if statement.startswith('UPDATE tasks')
+                  and 'success' in str(parameters)]
+        self.assertEqual(1, len(marked), sent)
+        # Only this test's thread may have asked anything since.
+        self.assertEqual([], [(thread.name, statement)
+                              for thread, statement, _parameters
+                              in sent[marked[0] + 1:]
+                              if thread is not threading.current_thread()
+                              and statement not in ('COMMIT', 'BEGIN')])
 
     def test_engine_error_still_releases_everything(self):
         image_id = self.staged_image(DATA)
