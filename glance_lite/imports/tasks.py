@@ -581,6 +581,8 @@ class Finish(_JobTask):
             outcome['image_id'] = job.image_id
         db_api.import_finish(job.context, job.image_id, job.task_id, outcome,
                              activation, staged_url=consumed)
+        LOG.debug('Task %s released its import locks of image %s',
+                  job.task_id, job.image_id)
         LOG.info('Import task %s of image %s finished in %.2f s: in %s%s',
                  job.task_id, job.image_id,
                  time.monotonic() - job.started_at, ', '.join(succeeded),
