@@ -511,8 +511,9 @@ def image_status_transition(context, image_id, from_statuses, to_status,
                             while_locked_by=None):
     """Move the image to ``to_status`` only from one of ``from_statuses``.
 
-    With ``while_locked_by = (store, task_id)`` only while that task
-    owns that import lock, judged in the same transaction (see
+    With ``while_locked_by = (store, lease)`` only while that import
+    lock is held under that lease (a task's id, or the lease of the
+    conductor running it), judged in the same transaction (see
     ``_lock_own_rows``): a task whose lock was taken cannot change the
     status its successor relies on. Returns True if this call made the
     change. Of concurrent callers wanting the same transition, exactly
@@ -524,8 +525,8 @@ def image_status_transition(context, image_id, from_statuses, to_status,
     """
     with main_context_manager.writer.using(context) as session:
         if while_locked_by is not None:
-            store, task_id = while_locked_by
-            if store not in _lock_own_rows(session, image_id, task_id):
+            store, lease = while_locked_by
+            if store not in _lock_own_rows(session, image_id, lease):
                 return False
         return session.execute(sa.update(_images).where(
             _live_image(image_id), _images.c.status.in_(from_statuses)
@@ -836,8 +837,8 @@ def image_marker_add(context, image_id, marker, element,
     """Add ``element`` to list marker ``marker`` of the image.
 
     Returns True if added, False if it was already there or, with
-    ``while_locked_by = (store, task_id)``, if that task no longer owns
-    that import lock: a reaped task marks nothing. Other elements,
+    ``while_locked_by = (store, lease)``, if that import lock is no
+    longer held under that lease: a reaped task marks nothing. Other elements,
     including ones added concurrently, are never touched. Raises
     ImageNotFound for a missing or deleted image.
 
@@ -848,9 +849,9 @@ def image_marker_add(context, image_id, marker, element,
         return _insert_if_absent(context, _marker_elements, {
             'image_id': image_id, 'marker': marker, 'element': element,
             'created_at': timeutils.utcnow()})
-    store, task_id = while_locked_by
+    store, lease = while_locked_by
     with main_context_manager.writer.using(context) as session:
-        if store not in _lock_own_rows(session, image_id, task_id):
+        if store not in _lock_own_rows(session, image_id, lease):
             return False
         return _add_marker_element(session, image_id, marker, element,
                                    timeutils.utcnow()) == 1
@@ -1077,7 +1078,9 @@ def import_lock_acquire(context, image_id, store, task_id, owner=None,
     """Take the import lock of (image, store) for ``task_id``.
 
     ``owner`` (``owner_host``, ``owner_pid``) names the process that will
-    run the task. Returns the lock. Raises ImportLockHeld naming the
+    run the task. The lock is held under the task's id as its lease
+    until a conductor takes it over (``import_lock_take_over``).
+    Returns the lock. Raises ImportLockHeld naming the
     owner task (and carrying its ``heartbeat_at``) if another task holds
     it, and ImageNotFound if the image is missing or deleted.
 
@@ -1087,7 +1090,7 @@ def import_lock_acquire(context, image_id, store, task_id, owner=None,
     """
     now = now or timeutils.utcnow()
     lock = {'image_id': image_id, 'store': store, 'task_id': task_id,
-            'acquired_at': now, 'heartbeat_at': now}
+            'lease': task_id, 'acquired_at': now, 'heartbeat_at': now}
     lock.update(owner or {})
     for _attempt in range(_ACQUIRE_ATTEMPTS):
         if _insert_if_absent(context, _import_locks, lock):
@@ -1106,8 +1109,11 @@ def import_lock_acquire(context, image_id, store, task_id, owner=None,
 
 @_db_operation
 def import_lock_heartbeat(context, image_id, task_id, progress=None,
-                          message=None, now=None):
+                          message=None, now=None, lease=None):
     """Refresh every lock ``task_id`` holds on the image, in one statement.
+
+    Only the locks held under ``lease`` (the task's id by default; see
+    ``import_lock_take_over``) count as the caller's.
 
     All of a task's locks thus always carry the same heartbeat, so a
     reaper finds them stale together or not at all. ``progress``
@@ -1129,8 +1135,7 @@ def import_lock_heartbeat(context, image_id, task_id, progress=None,
         values['bytes_total'] = sa.case(
             (_import_locks.c.store == store, total),
             else_=_import_locks.c.bytes_total)
-    owned = sa.and_(_import_locks.c.image_id == image_id,
-                    _import_locks.c.task_id == task_id)
+    owned = _held_under(image_id, lease or task_id)
     with main_context_manager.writer.using(context) as session:
         session.execute(sa.update(_import_locks).where(owned).values(
             **values))
@@ -1144,25 +1149,51 @@ def import_lock_heartbeat(context, image_id, task_id, progress=None,
 
 
 @_db_operation
-def import_lock_release(context, image_id, store, task_id):
-    """Drop the lock if ``task_id`` still owns it; True if it did.
+def import_lock_release(context, image_id, store, lease):
+    """Drop the lock if it is still held under ``lease``; True if it was.
 
+    A lease is the id of the task holding the lock, or the lease of the
+    conductor that took the task's locks over.
     Run again after its commit landed, it finds no lock and returns False.
     """
     return _delete_one(context, _import_locks, _lock_key(image_id, store),
-                       _import_locks.c.task_id == task_id)
+                       _import_locks.c.lease == lease)
 
 
 @_db_operation
-def import_lock_release_all(context, image_id, task_id):
-    """Drop every lock ``task_id`` holds on the image; how many it held.
+def import_lock_release_all(context, image_id, lease):
+    """Drop every lock held under ``lease`` on the image; how many it held.
 
     Run again after its commit landed, it finds none and returns 0.
     """
     with main_context_manager.writer.using(context) as session:
         return session.execute(sa.delete(_import_locks).where(
+            _held_under(image_id, lease))).rowcount
+
+
+@_db_operation
+def import_lock_take_over(context, image_id, task_id, lease, owner,
+                          now=None):
+    """Hold every lock of ``task_id`` on the image under a new ``lease``.
+
+    What a conductor does when it claims an import's job, whoever held
+    the task's locks before (the API process that accepted it, or a
+    conductor whose claim lapsed): one statement moves them all, with a
+    fresh heartbeat and ``owner`` (``owner_host``, ``owner_pid``). From
+    then on every write of the former holder is refused, since each one
+    checks its lease in the transaction that makes it
+    (``_lock_own_rows``). Returns the stores taken over: none when the
+    task's locks are gone (reaped, released, or dropped with the image).
+    Run again after its commit landed, it takes them over once more.
+    """
+    now = now or timeutils.utcnow()
+    with main_context_manager.writer.using(context) as session:
+        session.execute(sa.update(_import_locks).where(
             _import_locks.c.image_id == image_id,
-            _import_locks.c.task_id == task_id)).rowcount
+            _import_locks.c.task_id == task_id).values(
+                lease=lease, heartbeat_at=now, **(owner or {})))
+        return set(session.execute(sa.select(_import_locks.c.store).where(
+            _held_under(image_id, lease))).scalars())
 
 
 @_db_operation
@@ -1182,8 +1213,13 @@ def import_lock_list_all(context, stale_before=None):
         return [dict(row) for row in session.execute(query).mappings()]
 
 
-def _lock_own_rows(session, image_id, task_id):
-    """Row-lock the import locks ``task_id`` holds; return their stores.
+def _held_under(image_id, lease):
+    return sa.and_(_import_locks.c.image_id == image_id,
+                   _import_locks.c.lease == lease)
+
+
+def _lock_own_rows(session, image_id, lease):
+    """Row-lock the import locks held under ``lease``; return their stores.
 
     The first statement of every transaction in which an import task
     writes to its image: an UPDATE of its own lock rows that changes
@@ -1194,10 +1230,9 @@ def _lock_own_rows(session, image_id, task_id):
     decision, on every backend (on SQLite the UPDATE takes the database
     write lock first).
     """
-    owned = sa.and_(_import_locks.c.image_id == image_id,
-                    _import_locks.c.task_id == task_id)
+    owned = _held_under(image_id, lease)
     session.execute(sa.update(_import_locks).where(owned).values(
-        task_id=_import_locks.c.task_id))
+        lease=_import_locks.c.lease))
     return set(session.execute(
         sa.select(_import_locks.c.store).where(owned)).scalars())
 
@@ -1225,8 +1260,11 @@ def _add_marker_element(session, image_id, marker, element, now):
 
 @_db_operation
 def import_finish(context, image_id, task_id, outcome, activation=None,
-                  staged_url=None):
+                  staged_url=None, lease=None):
     """End a successful import in one transaction, if it still owns it.
+
+    The task owns what it holds under ``lease``: its own id unless a
+    conductor took its locks over (``import_lock_take_over``).
 
     ``outcome`` is the task's result: ``stores_succeeded`` and
     ``stores_failed``. For every store whose lock ``task_id`` still
@@ -1246,7 +1284,8 @@ def import_finish(context, image_id, task_id, outcome, activation=None,
     """
     now = timeutils.utcnow()
     with main_context_manager.writer.using(context) as session:
-        held = _lock_own_rows(session, image_id, task_id)
+        lease = lease or task_id
+        held = _lock_own_rows(session, image_id, lease)
         needed = ({stores_conf.STAGING_STORE} if activation is not None
                   else set(outcome['stores_succeeded']))
         if not held & needed:
@@ -1278,8 +1317,7 @@ def import_finish(context, image_id, task_id, outcome, activation=None,
                 _locations.c.store == stores_conf.STAGING_STORE,
                 _locations.c.url == staged_url))
         session.execute(sa.delete(_import_locks).where(
-            _import_locks.c.image_id == image_id,
-            _import_locks.c.task_id == task_id))
+            _held_under(image_id, lease)))
         session.execute(sa.update(_tasks).where(
             _tasks.c.id == task_id,
             _tasks.c.status.in_(LIVE_TASK_STATUSES)).values(
@@ -1290,6 +1328,28 @@ def import_finish(context, image_id, task_id, outcome, activation=None,
 def _task_status(session, task_id):
     return session.execute(sa.select(_tasks.c.status).where(
         _tasks.c.id == task_id)).scalar()
+
+
+@_db_operation
+def import_flow_forget(context, task_id):
+    """Delete what TaskFlow recorded of the flow of import ``task_id``.
+
+    A conductor's run records the flow in TaskFlow's tables: a logbook
+    holding a flow detail holding an atom detail per step, the logbook
+    and the flow detail named by the task id (glance_lite.imports.jobs).
+    Once the import has ended nothing will resume it. The rows are
+    deleted one table after the other, children first, rather than
+    through the foreign keys' cascade, which SQLite does not enforce.
+    Run again after its commit landed, it finds nothing to delete.
+    """
+    atoms, flows, books = (models.Base.metadata.tables[name] for name in
+                           ('atomdetails', 'flowdetails', 'logbooks'))
+    with main_context_manager.writer.using(context) as session:
+        session.execute(sa.delete(atoms).where(atoms.c.parent_uuid.in_(
+            sa.select(flows.c.uuid).where(flows.c.parent_uuid == task_id))))
+        session.execute(sa.delete(flows).where(
+            flows.c.parent_uuid == task_id))
+        session.execute(sa.delete(books).where(books.c.uuid == task_id))
 
 
 @_db_operation
@@ -1369,14 +1429,17 @@ def import_reap(context, image_id, dead_task_id, stale_before, message):
 @_db_operation
 def image_location_add(context, image_id, store, url, lock_task_id=None,
                        size=None, checksum=None, os_hash_value=None,
-                       inspected_format=None, virtual_size=None):
+                       inspected_format=None, virtual_size=None,
+                       lock_lease=None):
     """Record a copy of the image in ``store``, with what was measured.
 
     Raises LocationExists if the image already has a location there.
     With ``lock_task_id`` the row is inserted only while that task owns
     the import lock of (image, store), judged in the same statement
     under a share lock on the lock row, so a task whose lock was taken
-    over can never add a location (ImportLockLost). Staged data also
+    over can never add a location (ImportLockLost); ``lock_lease``, when
+    a conductor holds the task's locks, is the lease they are held
+    under. Staged data also
     records what its inspection found: ``inspected_format`` and
     ``virtual_size`` (glance_lite.imports.inspection).
 
@@ -1397,7 +1460,7 @@ def image_location_add(context, image_id, store, url, lock_task_id=None,
         from_ = _images.join(_import_locks, sa.and_(
             _import_locks.c.image_id == _images.c.id,
             _import_locks.c.store == store,
-            _import_locks.c.task_id == lock_task_id))
+            _import_locks.c.lease == (lock_lease or lock_task_id)))
     statement = _insert_for_live_image(_locations, values, from_)
     try:
         with main_context_manager.writer.using(context) as session:

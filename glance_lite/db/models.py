@@ -15,6 +15,7 @@ from oslo_db.sqlalchemy import types as oslo_types
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 from sqlalchemy import orm
+from taskflow.persistence.backends.sqlalchemy import tables as taskflow_tables
 
 # Heartbeats are compared against a TTL, so keep sub-second precision;
 # MySQL's DATETIME drops fractions unless asked.
@@ -196,7 +197,10 @@ class ImportLock(Base):
     whether the owner is still alive. ``owner_host`` and ``owner_pid``
     name the process that runs the owner, and ``bytes_done`` of
     ``bytes_total`` how far its data has moved into this store, for the
-    operator and for the message of a task found dead.
+    operator and for the message of a task found dead. ``lease`` names
+    the run of the task that holds the lock: the task's id for a run in
+    the API process, a lease of its own for each conductor that runs
+    it, so that a conductor whose job was taken over is fenced off.
     """
 
     __tablename__ = 'import_locks'
@@ -212,6 +216,7 @@ class ImportLock(Base):
     owner_pid = sa.Column(sa.Integer)
     bytes_done = sa.Column(sa.BigInteger)
     bytes_total = sa.Column(sa.BigInteger)
+    lease = sa.Column(sa.String(64), nullable=False)
 
 
 # Metadata definitions (metadefs): a catalogue of the properties and tags
@@ -341,3 +346,9 @@ class MetadefNamespaceResourceType(Base):
     properties_target = sa.Column(sa.String(80))
     created_at = sa.Column(Timestamp, nullable=False)
     updated_at = sa.Column(Timestamp)
+
+
+# TaskFlow's persistence of import flows run by conductors (logbooks,
+# flowdetails, atomdetails), as TaskFlow itself defines them: its
+# SQLAlchemy backend reads and writes them (glance_lite.imports.jobs).
+taskflow_tables.fetch(Base.metadata)

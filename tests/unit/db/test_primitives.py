@@ -258,6 +258,79 @@ class ImportLockPrimitiveTests(base.DbTestCase):
         self.assertEqual('task-2', self.owner())
 
 
+    def test_take_over_moves_every_lock_of_the_task_to_the_new_lease(self):
+        self.acquire('task-1', store='fast')
+        self.acquire('task-1', store='slow')
+        self.acquire('task-2', store='other')
+        later = self.t0 + datetime.timedelta(seconds=5)
+        owner = {'owner_host': 'conductor-host', 'owner_pid': 77}
+        self.assertEqual({'fast', 'slow'}, db_api.import_lock_take_over(
+            self.context, self.image_id, 'task-1', 'task-1_b', owner,
+            now=later))
+        locks = {lock['store']: lock for lock in db_api.import_lock_list(
+            self.context, self.image_id)}
+        self.assertEqual(
+            [('task-1', 'task-1_b', later, 'conductor-host', 77)] * 2,
+            [(locks[store]['task_id'], locks[store]['lease'],
+              locks[store]['heartbeat_at'], locks[store]['owner_host'],
+              locks[store]['owner_pid']) for store in ('fast', 'slow')])
+        self.assertEqual(('task-2', self.t0), (locks['other']['lease'],
+                                               locks['other']['heartbeat_at']))
+
+    def test_a_run_whose_locks_were_taken_over_is_fenced_off(self):
+        task = db_api.task_create(self.context, {
+            'type': 'api_image_import', 'image_id': self.image_id,
+            'input': {}})
+        task_id = task['id']
+        self.acquire(task_id, store='fast')
+        self.acquire(task_id, store='os_glance_staging_store')
+        old, new = task_id + '_first', task_id + '_second'
+        db_api.import_lock_take_over(self.context, self.image_id, task_id,
+                                     old, None)
+        db_api.import_lock_take_over(self.context, self.image_id, task_id,
+                                     new, None)
+        # Every write of the first run is refused or changes nothing.
+        self.assertEqual(set(), self.heartbeat(task_id, lease=old))
+        self.assertRaises(
+            exception.ImportLockLost, db_api.image_location_add,
+            self.context, self.image_id, 'fast', 'file:///old',
+            lock_task_id=task_id, lock_lease=old)
+        self.assertFalse(db_api.image_marker_add(
+            self.context, self.image_id, db_api.FAILED_IMPORT_MARKER,
+            'fast', while_locked_by=('fast', old)))
+        self.assertFalse(db_api.image_status_transition(
+            self.context, self.image_id, ['queued'], 'active',
+            while_locked_by=('os_glance_staging_store', old)))
+        self.assertRaises(
+            exception.ImportLockLost, db_api.import_finish, self.context,
+            self.image_id, task_id, {'stores_succeeded': ['fast'],
+                                     'stores_failed': []}, lease=old)
+        self.assertEqual(0, db_api.import_lock_release_all(
+            self.context, self.image_id, old))
+        # The new run's are not.
+        self.assertEqual({'fast', 'os_glance_staging_store'},
+                         self.heartbeat(task_id, lease=new))
+        db_api.image_location_add(
+            self.context, self.image_id, 'fast', 'file:///new',
+            lock_task_id=task_id, lock_lease=new)
+        db_api.import_finish(self.context, self.image_id, task_id,
+                             {'stores_succeeded': ['fast'],
+                              'stores_failed': []}, lease=new)
+        self.assertEqual('success', db_api.task_get(self.context,
+                                                    task_id)['status'])
+        self.assertEqual([], db_api.import_lock_list(self.context,
+                                                     self.image_id))
+        self.assertEqual(['file:///new'], [
+            location['url'] for location in db_api.image_get(
+                self.context, self.image_id)['locations']])
+
+    def test_take_over_of_a_task_without_locks_takes_nothing(self):
+        self.acquire('task-1')
+        db_api.import_lock_release_all(self.context, self.image_id, 'task-1')
+        self.assertEqual(set(), db_api.import_lock_take_over(
+            self.context, self.image_id, 'task-1', 'task-1_b', None))
+
+
 class LocationPrimitiveTests(base.DbTestCase):
 
     def setUp(self):
