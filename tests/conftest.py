@@ -29,10 +29,17 @@ _SEVERITY = {'passed': 0, 'skipped': 1, 'failed': 2}
 
 
 def pytest_collection_modifyitems(items):
+    """Note the servers each test needs: a database, a jobboard (BACKEND)."""
     for item in items:
+        backends = []
         fixture = getattr(item.cls, 'FIXTURE', None)
         if fixture is not None:
-            _BACKEND_OF_TEST[item.nodeid] = fixture.DRIVER
+            backends.append(fixture.DRIVER)
+        jobboard = getattr(item.cls, 'BACKEND', None)
+        if jobboard in ('redis', 'zookeeper'):
+            backends.append(jobboard)
+        if backends:
+            _BACKEND_OF_TEST[item.nodeid] = backends
 
 
 def pytest_runtest_logreport(report):
@@ -50,16 +57,23 @@ def pytest_terminal_summary(terminalreporter):
         return
     counts = collections.defaultdict(collections.Counter)
     for nodeid, outcome in _OUTCOME_OF_TEST.items():
-        counts[_BACKEND_OF_TEST[nodeid]][outcome] += 1
-    terminalreporter.section('database tests per backend')
+        for backend in _BACKEND_OF_TEST[nodeid]:
+            counts[backend][outcome] += 1
+    terminalreporter.section('tests per backend (database, jobboard)')
     for backend in sorted(counts):
         terminalreporter.write_line(
             '%-11s passed=%d failed=%d skipped=%d' % (
                 backend, counts[backend]['passed'],
                 counts[backend]['failed'], counts[backend]['skipped']))
-    if any(backend_counts['skipped'] for backend_counts in counts.values()):
+    skipped = {backend for backend, backend_counts in counts.items()
+               if backend_counts['skipped']}
+    if skipped - {'redis', 'zookeeper'}:
         # Imported here: oslo.db must not be imported before the
         # environment default above is set.
         from tests.unit.db import base as db_base
         terminalreporter.write_line(
             'Database tests were skipped. ' + db_base.HOW_TO_ENABLE_BACKENDS)
+    if skipped & {'redis', 'zookeeper'}:
+        from tests import jobboards
+        terminalreporter.write_line(
+            'Jobboard tests were skipped. ' + jobboards.HOW_TO_ENABLE)

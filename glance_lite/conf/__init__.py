@@ -17,6 +17,7 @@ from glance_lite.conf import import_pipeline
 from glance_lite.conf import noauth
 from glance_lite.conf import policy
 from glance_lite.conf import stores
+from glance_lite.conf import taskflow
 from glance_lite.conf import web_download
 
 CONF = cfg.CONF
@@ -39,6 +40,7 @@ def register_opts(conf):
     noauth.register_opts(conf)
     policy.register_opts(conf)
     stores.register_opts(conf)
+    taskflow.register_opts(conf)
     web_download.register_opts(conf)
 
 

@@ -13,6 +13,7 @@ from glance_lite.conf import import_plugins
 from glance_lite.conf import log
 from glance_lite.conf import noauth
 from glance_lite.conf import stores
+from glance_lite.conf import taskflow
 from glance_lite.conf import web_download
 
 
@@ -31,6 +32,7 @@ def list_opts():
         (image_format.GROUP, image_format.ALL_OPTS),
         (import_pipeline.GROUP, import_pipeline.ALL_OPTS),
         (noauth.GROUP, noauth.ALL_OPTS),
+        (taskflow.GROUP, taskflow.ALL_OPTS),
     ] + import_plugins.list_opts() + web_download.list_opts() + [
         (name, file_store.ALL_OPTS) for name in stores.RESERVED_STORES]
 
