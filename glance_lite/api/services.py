@@ -12,6 +12,8 @@ paste.deploy builds the application from strings alone, so the worker's
 services are kept here, one set per process, rather than passed in.
 """
 
+import contextlib
+import functools
 import threading
 
 from oslo_log import log as logging
@@ -19,6 +21,8 @@ from oslo_log import log as logging
 from glance_lite.common import context
 from glance_lite.import_plugins import loader
 from glance_lite.imports import executor
+from glance_lite.imports import jobboard
+from glance_lite.imports import jobs
 from glance_lite.imports import reaper
 from glance_lite.imports import service
 from glance_lite.store import manager
@@ -30,6 +34,13 @@ _current = None
 
 
 class Services:
+    """The worker's stores, import service and reaper.
+
+    With a jobboard ([taskflow] jobboard_backend) the worker keeps one
+    connection to it: accepted imports are posted there for conductors,
+    and the reaper leaves the imports still on it alone. Uploads (PUT
+    /file) still run in the worker, which is reading their data.
+    """
 
     def __init__(self, conf):
         self.conf = conf
@@ -38,11 +49,19 @@ class Services:
             conf['import'].executor_workers,
             conf['import'].heartbeat_interval,
             niceness=conf['import'].executor_niceness)
+        self._connections = contextlib.ExitStack()
+        self.board = scheduled = None
+        if conf.taskflow.jobboard_backend != 'none':
+            self.board = self._connections.enter_context(
+                jobboard.connected_jobboard(
+                    conf, persistence=jobs.persistence_backend()))
+            scheduled = functools.partial(jobs.scheduled_tasks, self.board)
         self.imports = service.ImportService(
             conf, self.stores, self.executor,
-            plugins=loader.load_plugins(conf))
+            plugins=loader.load_plugins(conf), board=self.board,
+            scheduled=scheduled)
         self.reaper = reaper.Reaper(context.get_admin_context(), conf,
-                                    self.stores)
+                                    self.stores, scheduled=scheduled)
         self.reaper.start()
 
 
@@ -84,4 +103,6 @@ def stop(timeout):
     if services is None:
         return 0
     services.reaper.stop()
-    return services.executor.shutdown(timeout)
+    abandoned = services.executor.shutdown(timeout)
+    services._connections.close()
+    return abandoned

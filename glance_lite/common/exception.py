@@ -175,6 +175,20 @@ class DatabaseUnavailable(DatabaseTransientError):
     log_fmt = 'Database unreachable during %(operation)s: %(reason)s'
 
 
+class JobboardUnavailable(GlanceLiteException):
+    """An accepted import could not be posted on the jobboard.
+
+    The acceptance is given back (locks, image status, task failed), so
+    the client may simply try again.
+    """
+
+    msg_fmt = ('The import could not be queued: the jobboard that import '
+               'conductors take their work from is unavailable; retry '
+               'later.')
+    log_fmt = 'Could not post an import on the jobboard: %(reason)s'
+    code = 503
+
+
 class DatabaseDeadlock(DatabaseTransientError):
     log_fmt = ('Database deadlock during %(operation)s persisted after '
                'retries: %(reason)s')

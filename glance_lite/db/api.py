@@ -34,6 +34,7 @@ import functools
 import operator
 import sqlite3
 import sys
+import threading
 import time
 import uuid
 
@@ -177,6 +178,42 @@ def get_engine():
     """The writer engine, for migrations and the manage command."""
     with translate_errors('connecting to the database'):
         return main_context_manager.writer.get_engine()
+
+
+_flow_engine = None
+_flow_engine_guard = threading.Lock()
+
+
+def get_flow_persistence_engine():
+    """The engine TaskFlow records conductors' import flows with.
+
+    The service's own, except on SQLite: TaskFlow reads, then writes, in
+    one transaction, and SQLite refuses such a transaction's write at
+    once ("database is locked") whenever another process wrote
+    meanwhile, which TaskFlow retries only after 5 s. Transactions of
+    this engine take SQLite's write lock when they begin (BEGIN
+    IMMEDIATE), so they wait for the other writer, up to the driver's
+    busy timeout, instead.
+    """
+    global _flow_engine
+    engine = get_engine()
+    if engine.dialect.name != 'sqlite':
+        return engine
+    with _flow_engine_guard:
+        if _flow_engine is None or _flow_engine.url != engine.url:
+            _flow_engine = sa.create_engine(engine.url)
+            sa.event.listen(_flow_engine, 'connect', _sqlite_autobegin_off)
+            sa.event.listen(_flow_engine, 'begin', _sqlite_begin_immediate)
+        return _flow_engine
+
+
+def _sqlite_autobegin_off(dbapi_connection, _record):
+    # The driver would BEGIN (deferred) by itself before a write.
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin_immediate(connection):
+    connection.exec_driver_sql('BEGIN IMMEDIATE')
 
 
 # Retries each kind of transient error gets whatever the budget.
@@ -1328,6 +1365,38 @@ def import_finish(context, image_id, task_id, outcome, activation=None,
 def _task_status(session, task_id):
     return session.execute(sa.select(_tasks.c.status).where(
         _tasks.c.id == task_id)).scalar()
+
+
+@_db_operation
+def import_lock_leases(context, image_id, task_id):
+    """The leases the locks of ``task_id`` on the image are held under."""
+    with main_context_manager.reader.using(context) as session:
+        return set(session.execute(sa.select(_import_locks.c.lease).where(
+            _import_locks.c.image_id == image_id,
+            _import_locks.c.task_id == task_id)).scalars())
+
+
+@_db_operation
+def import_task_fail(context, image_id, task_id, lease, message):
+    """Mark a live import task failed, unless another run holds its locks.
+
+    A run whose locks a conductor took over (``import_lock_take_over``)
+    must not fail the task the new run is carrying on: the update
+    happens only while no lock of the task is held under another lease
+    than ``lease``, judged in the same statement. True if it was marked.
+    Run again after its commit landed, it finds the task ended.
+    """
+    taken_over = sa.exists().where(
+        _import_locks.c.image_id == image_id,
+        _import_locks.c.task_id == task_id,
+        _import_locks.c.lease != lease)
+    with main_context_manager.writer.using(context) as session:
+        return session.execute(sa.update(_tasks).where(
+            _tasks.c.id == task_id,
+            _tasks.c.status.in_(LIVE_TASK_STATUSES),
+            ~taken_over).values(
+                status='failure', message=message,
+                updated_at=timeutils.utcnow())).rowcount == 1
 
 
 @_db_operation

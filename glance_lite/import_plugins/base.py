@@ -10,15 +10,16 @@ the configured order right after the stage step.
 ``execute(source)`` gets the ``tasks.Source`` of the data as staged
 (or as the previous plugin left it) and returns the Source the import
 goes on with: the same one, or a new one when the plugin changed the
-data. Changed data is written to the staging store as this task's own
-object (``write_staged``), which replaces an earlier one of the task
-whole and at once, and which ``discard(image, task)`` finds: the
-plugin's revert, the reaper after a crash and ``glance-lite-manage
-stores check`` all clean it up by the task id alone. ``revert`` must
-undo what ``execute`` did, and only that; the default removes the
-task's staged writes, which is right for every plugin that changes
-data (a web-download's own download is the stage step's to remove,
-and it is removed with them, as that step's revert would anyway).
+data. Changed data is written to the staging store as this run's own
+object (``write_staged``, named by the job's lease: the task's id, or
+a conductor's lease of it), which replaces an earlier one of the run
+whole and at once: the plugin's revert, the reaper after a crash and
+``glance-lite-manage stores check`` all find it by the task id
+alone. ``revert`` must undo what ``execute`` did, and only that; the
+default removes the task's staged writes, which is right for every
+plugin that changes data (a web-download's own download is the stage
+step's to remove, and it is removed with them, as that step's revert
+would anyway).
 """
 
 import threading
@@ -46,7 +47,7 @@ class ImportPlugin(task.Task):
         raise NotImplementedError
 
     def revert(self, **kwargs):
-        self.staging.discard(self.job.image_id, self.job.task_id)
+        tasks.discard_task_staging(self.job)
 
     def _inspected(self, disk_format, chunks):
         """``chunks`` judged like staged data, heartbeating on the way.
@@ -76,7 +77,7 @@ class ImportPlugin(task.Task):
         """
         job = self.job
         inspected = self._inspected(disk_format, chunks)
-        stored = self.staging.add(job.image_id, inspected, job.task_id)
+        stored = self.staging.add(job.image_id, inspected, job.lease)
         return self._source(stored, inspected, new_disk_format)
 
     def produce_staged(self, produce, disk_format, new_disk_format=None):
@@ -92,7 +93,7 @@ class ImportPlugin(task.Task):
             checked.append(self._inspected(disk_format, chunks))
             return checked[0]
 
-        stored = self.staging.add_produced(job.image_id, job.task_id,
+        stored = self.staging.add_produced(job.image_id, job.lease,
                                            produce, check)
         return self._source(stored, checked[0], new_disk_format)
 

@@ -12,6 +12,7 @@ heartbeats them any more, a later import takes them over after
 import concurrent.futures
 import os
 import threading
+import time
 
 import futurist
 from futurist import waiters
@@ -22,14 +23,20 @@ from taskflow import exceptions as taskflow_exceptions
 from glance_lite.common import exception
 from glance_lite.db import api as db_api
 from glance_lite.imports import flow
-from glance_lite.imports import lock
 from glance_lite.imports import tasks
 
 LOG = logging.getLogger(__name__)
 
 
-def run_import(job):
+def run_import(job, persistence=None):
     """Run one import's flow to its end, whatever that end is.
+
+    ``persistence``, for a conductor's run (glance_lite.imports.jobs),
+    is the (backend, logbook, flow detail) TaskFlow records the flow's
+    progress in, and resumes it from: the steps an earlier run finished
+    are not run again. Without it the flow lives in memory, as an
+    import in the API process dies with the process that could resume
+    it.
 
     On any failure the flow has reverted; the acceptance is given back
     once more in case the flow could not do it (an engine error, a
@@ -46,11 +53,17 @@ def run_import(job):
     store_writers = concurrent.futures.ThreadPoolExecutor(
         max_workers=max(1, len(job.stores_to_import)),
         thread_name_prefix='import-%s' % job.task_id)
+    recorded = {}
+    if persistence is not None:
+        backend, book, flow_detail = persistence
+        recorded = {'backend': backend, 'book': book,
+                    'flow_detail': flow_detail}
     error = None
     succeeded = False
+    job.started_at = time.monotonic()
     try:
         engines.load(flow.build_import_flow(job), engine='parallel',
-                     executor=store_writers).run()
+                     executor=store_writers, **recorded).run()
         succeeded = True
     except Exception as raised:
         error = _first_cause(raised)
@@ -66,10 +79,8 @@ def run_import(job):
     # task fail may import again at once, and must not be refused by
     # what this import has not given back yet.
     if error is not None:
-        db_api.task_update(job.context, job.task_id,
-                           {'status': 'failure',
-                            'message': _failure_message(job, error)},
-                           from_statuses=lock.LIVE_TASK_STATUSES)
+        db_api.import_task_fail(job.context, job.image_id, job.task_id,
+                                job.lease, _failure_message(job, error))
     return error
 
 

@@ -16,6 +16,7 @@ import time
 
 from oslo_log import log as logging
 from oslo_utils import timeutils
+from oslo_utils import uuidutils
 
 from glance_lite.common import exception
 from glance_lite.conf import stores as stores_conf
@@ -37,6 +38,29 @@ _HEARTBEAT_LOG_INTERVAL = 30.0
 def lock_owner(conf):
     """What a lock records of the process that takes it: host and pid."""
     return {'owner_host': conf.host, 'owner_pid': os.getpid()}
+
+
+def new_lease(task_id):
+    """A lease for one conductor's run of ``task_id``: ``<task id>_<nonce>``.
+
+    Each run names its writes by its lease, and a lease starts with the
+    task's id, so everything any run of a task wrote is found by that
+    id (``discard_task_writes``).
+    """
+    return '%s_%s' % (task_id, uuidutils.generate_uuid(dashed=False)[:12])
+
+
+def discard_task_writes(store, image_id, task_id):
+    """Remove from ``store`` (a driver) what every run of ``task_id`` wrote.
+
+    The task's own id names the writes of a run in the API process; a
+    lease of it (``new_lease``) those of each conductor that ran it.
+    """
+    store.discard(image_id, task_id)
+    runs = task_id + '_'
+    for stored in list(store.list_objects(image_id)):
+        if stored.write_id.startswith(runs):
+            store.discard(image_id, stored.write_id)
 
 
 def stale_before(lock_ttl):
@@ -124,7 +148,9 @@ def format_progress(store, done, total):
 class LockKeeper:
     """Keeps one task's import locks alive while its data moves.
 
-    ``watch`` wraps a stream of chunks: at most every ``interval``
+    The locks count as the task's while they are held under ``lease``
+    (the task's id, unless a conductor runs it under a lease of its
+    own). ``watch`` wraps a stream of chunks: at most every ``interval``
     seconds it refreshes every lock the task still holds and writes the
     progress into the task's message. A lock found taken over (or gone
     with its image) is dropped from ``held`` into ``lost``. If it is the
@@ -138,10 +164,12 @@ class LockKeeper:
     write checks its own lock at each chunk.
     """
 
-    def __init__(self, context, image_id, task_id, stores, interval):
+    def __init__(self, context, image_id, task_id, stores, interval,
+                 lease=None):
         self.context = context
         self.image_id = image_id
         self.task_id = task_id
+        self.lease = lease or task_id
         self.interval = interval
         self.held = set(stores)
         self.lost = set()
@@ -163,7 +191,7 @@ class LockKeeper:
         message = format_progress(*progress) if progress else None
         still_held = db_api.import_lock_heartbeat(
             self.context, self.image_id, self.task_id, progress=progress,
-            message=message)
+            message=message, lease=self.lease)
         for store in sorted(self.held - still_held):
             LOG.warning('Task %s lost the import lock of image %s in '
                         'store %s', self.task_id, self.image_id, store)

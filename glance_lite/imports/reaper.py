@@ -32,8 +32,12 @@ from glance_lite.imports import lock
 LOG = logging.getLogger(__name__)
 
 
-def reap_expired_imports(context, conf, stores):
+def reap_expired_imports(context, conf, stores, scheduled=None):
     """Reap every import whose locks are older than lock_ttl, once.
+
+    ``scheduled``, with a jobboard, returns the task ids of the imports
+    on it (jobs.scheduled_tasks): those wait for a conductor, however
+    old their locks, and are left alone.
 
     Returns one dict per import this call reaped (see
     ``reap_abandoned_import``); imports another reaper got first are
@@ -44,6 +48,11 @@ def reap_expired_imports(context, conf, stores):
             context, stale_before=lock.stale_before(
                 conf['import'].lock_ttl)):
         expired.setdefault((held['image_id'], held['task_id']), held)
+    if expired and scheduled is not None:
+        on_board = scheduled()
+        expired = collections.OrderedDict(
+            (key, held) for key, held in expired.items()
+            if key[1] not in on_board)
     reaped = []
     for (image_id, task_id), held in expired.items():
         outcome = reap_abandoned_import(context, conf, stores, image_id,
@@ -54,8 +63,11 @@ def reap_expired_imports(context, conf, stores):
 
 
 def reap_abandoned_import(context, conf, stores, image_id, dead_task_id,
-                          held=None):
+                          held=None, scheduled=None):
     """Undo the import ``dead_task_id`` if its locks are still stale.
+
+    Not while ``scheduled()`` names it: its job is on the jobboard, and
+    a conductor will run it (see ``reap_expired_imports``).
 
     ``held`` is one of its locks as last read (host, pid, heartbeat),
     to name the dead owner; it is read here if not given. Returns None
@@ -65,6 +77,8 @@ def reap_abandoned_import(context, conf, stores, image_id, dead_task_id,
     heartbeat), removed (the stores its writes were removed from) and
     status (the image status restored, or None).
     """
+    if scheduled is not None and dead_task_id in scheduled():
+        return None
     if held is None:
         held = next((row for row in db_api.import_lock_list(
             context, image_id) if row['task_id'] == dead_task_id), None)
@@ -81,6 +95,9 @@ def reap_abandoned_import(context, conf, stores, image_id, dead_task_id,
         lock.stale_before(conf['import'].lock_ttl), message)
     if not outcome['stores']:
         return None
+    # A conductor's job lost from the jobboard (Redis keeps its data in
+    # memory) leaves its flow's record behind.
+    db_api.import_flow_forget(context, dead_task_id)
     removed = []
     for store in outcome['stores']:
         if store in outcome['kept']:
@@ -120,12 +137,13 @@ def task_method(context, task_id):
 def remove_writes(stores, store, image_id, task_id):
     """Remove what ``task_id`` wrote in ``store``; False if it could not.
 
-    Only objects named by the task's id are touched. What a store too
+    Only objects named by the task's id, or by a conductor's lease of it,
+    are touched (lock.discard_task_writes). What a store too
     broken to answer keeps is logged with the task id, and
     ``glance-lite-manage stores check`` finds it later.
     """
     try:
-        stores.get(store).discard(image_id, task_id)
+        lock.discard_task_writes(stores.get(store), image_id, task_id)
     except exception.GlanceLiteException:
         LOG.exception('Could not remove what reaped task %s wrote for '
                       'image %s in store %s', task_id, image_id, store)
@@ -141,10 +159,11 @@ class Reaper:
     exactly one of them.
     """
 
-    def __init__(self, context, conf, stores):
+    def __init__(self, context, conf, stores, scheduled=None):
         self.context = context
         self.conf = conf
         self.stores = stores
+        self.scheduled = scheduled
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name='reaper',
                                         daemon=True)
@@ -158,7 +177,8 @@ class Reaper:
     def _run(self):
         while True:
             try:
-                reap_expired_imports(self.context, self.conf, self.stores)
+                reap_expired_imports(self.context, self.conf, self.stores,
+                                     scheduled=self.scheduled)
             except exception.GlanceLiteException as error:
                 LOG.warning('The reaper could not run: %s; it will try '
                             'again in %g s', error,

@@ -16,6 +16,7 @@ from glance_lite.common import exception
 from glance_lite.db import api as db_api
 from glance_lite.imports import executor
 from glance_lite.imports import flow
+from glance_lite.imports import jobs
 from glance_lite.imports import lock
 from glance_lite.imports import reaper
 from glance_lite.imports import tasks
@@ -32,12 +33,20 @@ _FIRST_IMPORT_STATUS = {'glance-direct': 'uploading',
 
 class ImportService:
 
-    def __init__(self, conf, stores, executor, plugins=()):
+    def __init__(self, conf, stores, executor, plugins=(), board=None,
+                 scheduled=None):
         self.conf = conf
         self.stores = stores
         self.executor = executor
         # The import plugin classes first imports run (import_plugins).
         self.plugins = list(plugins)
+        # With a jobboard, accepted imports are posted there for
+        # conductors; ``scheduled()`` names the tasks still on it, which
+        # no reaper may take (glance_lite.imports.jobs).
+        self.board = board
+        self.scheduled = scheduled
+        self.persistence = (jobs.persistence_backend() if board is not None
+                            else None)
 
     def stage(self, context, image_id, source, size=None):
         """Keep an image's data in the staging store for glance-direct.
@@ -104,7 +113,8 @@ class ImportService:
     def _reaper_of(self, context, image_id):
         """What acquire_import_locks calls to reap a dead owner's locks."""
         return functools.partial(reaper.reap_abandoned_import, context,
-                                 self.conf, self.stores, image_id)
+                                 self.conf, self.stores, image_id,
+                                 scheduled=self.scheduled)
 
     def import_image(self, context, image_id, method, stores=None,
                      all_stores=False, all_stores_must_succeed=True,
@@ -131,7 +141,20 @@ class ImportService:
                                  all_stores, all_stores_must_succeed, uri,
                                  state, reveal_markers=True,
                                  legacy_input=legacy_input)
-        self.executor.submit(job)
+        if self.board is None:
+            self.executor.submit(job)
+            return task
+        try:
+            jobs.post_import(self.board, self.persistence, job)
+        except exception.JobboardUnavailable as error:
+            # Not queued: given back at once, for the client to retry.
+            tasks.release_claims(job)
+            db_api.task_update(job.context, job.task_id,
+                               {'status': 'failure', 'message': str(error)},
+                               from_statuses=lock.LIVE_TASK_STATUSES)
+            LOG.warning('Import task %s of image %s was not queued: %s',
+                        job.task_id, image_id, error.detail)
+            raise
         return task
 
     def upload(self, context, image_id, source, store=None, size=None):

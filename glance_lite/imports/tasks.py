@@ -74,20 +74,27 @@ class ImportJob:
     import, the staging store, whose lock makes first imports of one
     image exclusive; keeper: the LockKeeper of those locks; plugins: the
     import plugin classes its flow runs after staging (first imports);
-    staged_url: the staged data a glance-direct import consumes, known
-    once UseStagedData has run; task_type: IMPORT_TASK or
+    started_at: when this run of its flow started (time.monotonic());
+    task_type: IMPORT_TASK or
     LEGACY_IMPORT_TASK; upload: for the classic upload (PUT /file), the
     (request body, size or None) the data is read from, else None;
     working_status: the image's status while this first import runs,
     ``saving`` for an upload as in Glance, else ``importing``;
     shared_read: the fanout.SharedRead through which the target stores
-    that cannot adopt staged data read the source, once for all.
+    that cannot adopt staged data read the source, once for all: the
+    stores of ``copying_to``, which are all the targets unless a
+    conductor resumes a run that had copied to some already;
+    lease: what this run holds the task's locks under, and names its
+    writes by: the task's id in the API process, a lease of the
+    conductor's own when one runs it (``glance_lite.imports.jobs``), so
+    that a run whose locks were taken over can neither write to the
+    database nor overwrite the new run's files.
     """
 
     def __init__(self, context, conf, stores, image_id, task_id, method,
                  stores_to_import, all_stores_must_succeed, uri=None,
                  restore_status=None, task_type=IMPORT_TASK, upload=None,
-                 plugins=()):
+                 plugins=(), lease=None, copying_to=None):
         # Its database calls ride out an outage (db_api._db_operation).
         self.context = context.with_db_retry_timeout(
             conf['import'].db_retry_timeout)
@@ -95,6 +102,7 @@ class ImportJob:
         self.stores = stores
         self.image_id = image_id
         self.task_id = task_id
+        self.lease = lease or task_id
         self.method = method
         self.stores_to_import = list(stores_to_import)
         self.all_stores_must_succeed = all_stores_must_succeed
@@ -107,10 +115,10 @@ class ImportJob:
             [STAGING_STORE] if restore_status is not None else [])
         self.keeper = lock.LockKeeper(
             self.context, image_id, task_id, self.locked_stores,
-            conf['import'].heartbeat_interval)
+            conf['import'].heartbeat_interval, lease=self.lease)
         self.plugins = list(plugins)
-        self.shared_read = fanout.SharedRead(self.stores_to_import)
-        self.staged_url = None
+        self.shared_read = fanout.SharedRead(
+            self.stores_to_import if copying_to is None else copying_to)
         self.started_at = None
 
     @property
@@ -141,8 +149,8 @@ def release_claims(job):
         db_api.image_status_transition(
             job.context, job.image_id, [job.working_status],
             job.restore_status,
-            while_locked_by=(STAGING_STORE, job.task_id))
-    db_api.import_lock_release_all(job.context, job.image_id, job.task_id)
+            while_locked_by=(STAGING_STORE, job.lease))
+    db_api.import_lock_release_all(job.context, job.image_id, job.lease)
     LOG.debug('Task %s released its import locks of image %s', job.task_id,
               job.image_id)
 
@@ -179,12 +187,13 @@ class ClaimLocks(_JobTask):
 
     def execute(self):
         job = self.job
-        job.started_at = time.monotonic()
         LOG.info('Import task %s of image %s started: %s to %s', job.task_id,
                  job.image_id, job.method, ', '.join(job.stores_to_import))
+        # A conductor that resumes a run which died in this step finds
+        # the task processing already.
         if not db_api.task_update(job.context, job.task_id,
                                   {'status': 'processing'},
-                                  from_statuses=['pending']):
+                                  from_statuses=lock.LIVE_TASK_STATUSES):
             raise exception.ImportConflict(
                 image_id=job.image_id,
                 reason='task %s ended before it started' % job.task_id)
@@ -219,7 +228,7 @@ class DownloadToStaging(_JobTask):
         return source
 
     def revert(self, **kwargs):
-        _discard_task_staging(self.job)
+        discard_task_staging(self.job)
 
 
 class ReceiveUpload(_JobTask):
@@ -242,14 +251,14 @@ class ReceiveUpload(_JobTask):
         return source
 
     def revert(self, **kwargs):
-        _discard_task_staging(self.job)
+        discard_task_staging(self.job)
 
 
 def _stage_for_task(job, data, size):
     """Write ``data`` to staging under the task's id, inspected; a Source."""
     stored, inspected = write_to_staging(
         job.context, job.conf, job.stores, job.image_id, data, size,
-        job.task_id, job.keeper)
+        job.lease, job.keeper)
     return Source(STAGING_STORE, stored.location, stored.size,
                   stored.checksum, stored.os_hash_value,
                   inspected.virtual_size, inspected.disk_format)
@@ -275,30 +284,35 @@ def write_to_staging(context, conf, stores, image_id, data, size, write_id,
     return stored, inspected.inspection
 
 
-def _discard_task_staging(job):
-    job.stores.get(STAGING_STORE).discard(job.image_id, job.task_id)
+def discard_task_staging(job):
+    """Remove the task's staging writes: this run's, and earlier runs'."""
+    staging = job.stores.get(STAGING_STORE)
+    if job.lease == job.task_id:
+        staging.discard(job.image_id, job.task_id)
+    else:
+        lock.discard_task_writes(staging, job.image_id, job.task_id)
 
 
 class UseStagedData(_JobTask):
     """glance-direct: the data staged earlier, as measured when staged.
 
     The staged data belongs to the image, not to this task: a failed
-    import leaves it for the next attempt.
+    import leaves it for the next attempt. Its URL is a result of its
+    own (``staged_url``), for Finish to forget it once imported.
     """
 
-    default_provides = 'source'
+    default_provides = ('source', 'staged_url')
 
     def execute(self):
         job = self.job
         image = db_api.image_get(job.context, job.image_id)
         for location in image['locations']:
             if location['store'] == STAGING_STORE:
-                job.staged_url = location['url']
                 return Source(STAGING_STORE, location['url'],
                               location['size'], location['checksum'],
                               location['os_hash_value'],
                               location['virtual_size'],
-                              location['inspected_format'])
+                              location['inspected_format']), location['url']
         raise exception.ImportConflict(image_id=job.image_id,
                                        reason='no data is staged')
 
@@ -327,6 +341,43 @@ class UseExistingCopy(_JobTask):
             image_id=job.image_id, reason='it has no copy to read from')
 
 
+def import_step_name(store):
+    """The name of the step that copies an import's data to ``store``."""
+    return 'ImportToStore_%s' % store
+
+
+def revived_result(step, result):
+    """``step``'s result as it returned it, from TaskFlow's record of it.
+
+    A conductor resumes a flow from results TaskFlow stored as JSON,
+    where the named tuples the steps return became lists. The steps
+    that produce the import's data (stage steps, import plugins) return
+    a Source; UseStagedData a Source and its URL; ImportToStore a Copy;
+    VerifyLocks and SetLocations a list of Copies. (ClaimLocks and
+    Finish return nothing.)
+    """
+    if step == UseStagedData.__name__:
+        source, url = result
+        return _revived_source(source), url
+    if step.startswith(import_step_name('')):
+        return _revived_copy(result)
+    if step in (VerifyLocks.__name__, SetLocations.__name__):
+        return [_revived_copy(copy) for copy in result]
+    return _revived_source(result)
+
+
+def _revived_source(source):
+    return source if isinstance(source, Source) else Source(*source)
+
+
+def _revived_copy(copy):
+    if isinstance(copy, Copy):
+        return copy
+    store, stored, error = copy
+    return Copy(store, None if stored is None
+                else driver.StoredImage(*stored), error)
+
+
 class ImportToStore(_JobTask):
     """Stream the source into one store, then check size and sha512.
 
@@ -344,7 +395,7 @@ class ImportToStore(_JobTask):
     """
 
     def __init__(self, job, store):
-        super().__init__(job, name='ImportToStore_%s' % store,
+        super().__init__(job, name=import_step_name(store),
                          provides='copy_%s' % store)
         self.store = store
 
@@ -384,17 +435,26 @@ class ImportToStore(_JobTask):
         # so that the other stores never wait for it.
         self.job.shared_read.leave(self.store)
 
-    def _discard(self):
-        """Remove this task's write; a store too broken for that is logged.
+    def _discard(self, written=None):
+        """Remove this run's write; a store too broken for that is logged.
+
+        ``written``: the location of the copy this step made, when an
+        earlier run of the task made it (a conductor resumed the run
+        after it), under that run's lease rather than this one's.
 
         The store has already failed, or the import is being undone: its
         cleanup failing as well must not turn one store's failure into
         the whole import's. What it could not remove stays, named by the
         task id the log gives, for the operator repairing the store.
         """
+        store = self.job.stores.get(self.store)
         try:
-            self.job.stores.get(self.store).discard(self.job.image_id,
-                                                    self.job.task_id)
+            if written is not None:
+                try:
+                    store.delete(written)
+                except exception.StoreDataNotFound:
+                    pass  # this run's own write, removed by discard
+            store.discard(self.job.image_id, self.job.lease)
         except exception.StoreError:
             LOG.exception('Could not remove what task %s wrote for image '
                           '%s in store %s', self.job.task_id,
@@ -421,7 +481,7 @@ class ImportToStore(_JobTask):
                     and driver.takes_measurement(target) else {})
         stored = target.add(
             job.image_id, job.keeper.watch(chunks, self.store, source.size),
-            job.task_id, expected_size=source.size, **measured)
+            job.lease, expected_size=source.size, **measured)
         if (stored.size, stored.os_hash_value) != (source.size,
                                                    source.os_hash_value):
             raise exception.CopyVerificationFailed(
@@ -441,18 +501,20 @@ class ImportToStore(_JobTask):
         job = self.job
         location = job.stores.get(self.store).adopt(
             job.stores.get(STAGING_STORE), source.location, job.image_id,
-            job.task_id, source.size)
+            job.lease, source.size)
         if location is None:
             return None
         return driver.StoredImage(location, source.size, source.checksum,
                                   source.os_hash_value)
 
     def revert(self, result, **kwargs):
-        self._discard()
+        failed = isinstance(result, failure.Failure)
+        self._discard(written=None if failed or result.stored is None
+                      else result.stored.location)
         # Failed by raising (all stores must succeed) or by returning its
         # error (they need not, but none succeeded): record it either way.
         # A copy given up because another store failed did not fail.
-        if isinstance(result, failure.Failure):
+        if failed:
             if not result.check(exception.CopyAbandoned):
                 _mark_failed(self.job, self.store)
         elif result.error is not None:
@@ -468,7 +530,7 @@ def _mark_failed(job, store):
     try:
         db_api.image_marker_add(job.context, job.image_id,
                                 FAILED_IMPORT_MARKER, store,
-                                while_locked_by=(store, job.task_id))
+                                while_locked_by=(store, job.lease))
     except exception.ImageNotFound:
         pass  # deleted meanwhile: nothing left to mark
 
@@ -495,7 +557,7 @@ class VerifyLocks(_JobTask):
             if copy.error is None and store in job.keeper.lost:
                 if job.all_stores_must_succeed:
                     job.keeper.ensure_held(store)
-                job.stores.get(store).discard(job.image_id, job.task_id)
+                job.stores.get(store).discard(job.image_id, job.lease)
                 copy = Copy(store, None, 'another import took it over')
             verified.append(copy)
         return verified
@@ -511,10 +573,6 @@ class SetLocations(_JobTask):
 
     default_provides = 'copies'
 
-    def __init__(self, job):
-        super().__init__(job)
-        self._added = []
-
     def execute(self, verified_copies, source):
         return [copy if copy.error is not None
                 else self._add_location(copy, source)
@@ -526,7 +584,8 @@ class SetLocations(_JobTask):
         try:
             db_api.image_location_add(
                 job.context, job.image_id, copy.store, stored.location,
-                lock_task_id=job.task_id, size=stored.size,
+                lock_task_id=job.task_id, lock_lease=job.lease,
+                size=stored.size,
                 checksum=stored.checksum,
                 os_hash_value=stored.os_hash_value,
                 inspected_format=source.inspected_format,
@@ -534,15 +593,19 @@ class SetLocations(_JobTask):
         except (exception.ImportLockLost, exception.LocationExists) as error:
             if job.all_stores_must_succeed:
                 raise
-            job.stores.get(copy.store).discard(job.image_id, job.task_id)
+            job.stores.get(copy.store).discard(job.image_id, job.lease)
             return Copy(copy.store, None, str(error))
-        self._added.append((copy.store, stored.location))
         return copy
 
-    def revert(self, **kwargs):
-        for store, url in self._added:
-            db_api.image_location_remove(self.job.context, self.job.image_id,
-                                         store, url)
+    def revert(self, verified_copies, **kwargs):
+        # Every location this step may have added, whether it ran here
+        # or in a run that a conductor resumed: each URL names a write
+        # of this task, so no other task's location can match.
+        for copy in verified_copies:
+            if copy.error is None:
+                db_api.image_location_remove(
+                    self.job.context, self.job.image_id, copy.store,
+                    copy.stored.location)
 
 
 class Finish(_JobTask):
@@ -556,7 +619,7 @@ class Finish(_JobTask):
     plugins made) go then too.
     """
 
-    def execute(self, copies, source):
+    def execute(self, copies, source, staged_url=None):
         job = self.job
         succeeded = [copy.store for copy in copies if copy.error is None]
         failed = {copy.store: copy.error for copy in copies
@@ -573,14 +636,15 @@ class Finish(_JobTask):
                           'virtual_size': source.virtual_size}
             if source.disk_format is not None:
                 activation['disk_format'] = source.disk_format
-        consumed = job.staged_url
+        consumed = staged_url
         outcome = {'stores_succeeded': succeeded,
                    'stores_failed': sorted(failed)}
         if job.task_type == LEGACY_IMPORT_TASK:
             # Legacy task clients find the image in the result (Glance).
             outcome['image_id'] = job.image_id
         db_api.import_finish(job.context, job.image_id, job.task_id, outcome,
-                             activation, staged_url=consumed)
+                             activation, staged_url=consumed,
+                             lease=job.lease)
         LOG.debug('Task %s released its import locks of image %s',
                   job.task_id, job.image_id)
         LOG.info('Import task %s of image %s finished in %.2f s: in %s%s',
@@ -592,8 +656,7 @@ class Finish(_JobTask):
             if consumed is not None:
                 job.stores.get(STAGING_STORE).delete(consumed)
             if job.first_import:
-                job.stores.get(STAGING_STORE).discard(job.image_id,
-                                                      job.task_id)
+                discard_task_staging(job)
         except Exception:
             LOG.exception('Image %s is imported, but removing its staged '
                           'data after task %s failed', job.image_id,

@@ -12,7 +12,9 @@ and write id, complete or partial) is explained when
   store, or
 - the image has an import lock held by the task named as the write id
   (live: the import is in flight; expired: the reaper's to clean, not
-  ours), or
+  ours); a conductor's run of a task names its writes
+  ``<task id>_<nonce>`` (its lease, glance_lite.imports.lock.new_lease),
+  and these count as the task's, or
 - one of its objects changed less than ``[import] lock_ttl`` ago: a
   complete object exists for a moment before its location row is
   committed, which is data in flight, not an orphan. (A stage request
@@ -99,8 +101,9 @@ class _Verdict:
         for write, stored in self.writes.items():
             if any(o.location in location_urls for o in stored if o.complete):
                 continue
-            if write in lock_alive:
-                if lock_alive[write]:
+            task = Write(write.image_id, write.write_id.partition('_')[0])
+            if task in lock_alive:
+                if lock_alive[task]:
                     self.in_flight += 1
                 else:
                     self.abandoned += 1

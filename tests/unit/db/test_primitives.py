@@ -307,6 +307,10 @@ class ImportLockPrimitiveTests(base.DbTestCase):
                                      'stores_failed': []}, lease=old)
         self.assertEqual(0, db_api.import_lock_release_all(
             self.context, self.image_id, old))
+        self.assertFalse(db_api.import_task_fail(
+            self.context, self.image_id, task_id, old, 'stalled run failed'))
+        self.assertEqual({new}, db_api.import_lock_leases(
+            self.context, self.image_id, task_id))
         # The new run's are not.
         self.assertEqual({'fast', 'os_glance_staging_store'},
                          self.heartbeat(task_id, lease=new))
@@ -318,6 +322,8 @@ class ImportLockPrimitiveTests(base.DbTestCase):
                               'stores_failed': []}, lease=new)
         self.assertEqual('success', db_api.task_get(self.context,
                                                     task_id)['status'])
+        self.assertFalse(db_api.import_task_fail(
+            self.context, self.image_id, task_id, new, 'too late'))
         self.assertEqual([], db_api.import_lock_list(self.context,
                                                      self.image_id))
         self.assertEqual(['file:///new'], [

@@ -245,6 +245,30 @@ class StoresCheckTests(base.DbTestCase):
         for writer in (copy, stage):
             self.assertEqual(2000, writer.finish().size)
 
+    def test_writes_of_a_conductors_runs_count_as_their_tasks(self):
+        # A conductor names its writes by its lease of the task: this
+        # run's, and an earlier run's that it resumed, are the task's
+        # while its lock lives; the same names without a lock are not.
+        image = self.create_image()
+        task_id = uuidutils.generate_uuid()
+        db_api.import_lock_acquire(self.context, image['id'], 'local',
+                                   task_id)
+        for run in ('first', 'second'):
+            _image_id, stored = self.write(
+                'local', write_id='%s_%s' % (task_id, run), image=image,
+                location=False)
+            self.age('local', stored.location)
+        _orphan_image, orphan = self.write(
+            'local', write_id='%s_%s' % (uuidutils.generate_uuid(), 'x'),
+            location=False)
+        self.age('local', orphan.location)
+
+        report = self.check()['local']
+
+        self.assertEqual(2, report.in_flight)
+        self.assertEqual([orphan.location], [
+            stored.location for o in report.orphans for stored in o.objects])
+
     def test_an_orphan_that_became_a_location_survives_delete(self):
         image_id, stored = self.plant_orphan('local')
         report = check.check_store(self.context, 'local', self.local,

@@ -1,0 +1,123 @@
+"""Imports through a real jobboard (Redis, ZooKeeper) and a conductor.
+
+The API side (ImportService with a board) posts; a conductor, in a
+thread of this process with a board connection of its own, claims and
+runs. The multi-process scenarios (conductors SIGKILLed and SIGSTOPped
+mid-copy, several API servers) are tests/functional/test_conductors.py.
+"""
+
+import contextlib
+import functools
+import threading
+import time
+
+import sqlalchemy as sa
+
+from glance_lite.db import api as db_api
+from glance_lite.db import models
+from glance_lite.imports import conductor
+from glance_lite.imports import jobboard
+from glance_lite.imports import jobs
+from glance_lite.imports import reaper
+from glance_lite.imports import service
+from tests import jobboards
+from tests.unit import config
+from tests.unit.db import base as db_base
+from tests.unit.imports import base
+
+DATA = b'conducted' * 10000
+
+
+class ConductorTests(base.ImportTestCase):
+    BACKEND = 'redis'
+
+    def setUp(self):
+        super().setUp()
+        board = self.useFixture(jobboards.JobboardFixture(
+            self.BACKEND, 'jobboard_claim_ttl = 2'))
+        self.conf = config.make_conf(
+            *base.config_lines(self.state_path),
+            *board.config_file.splitlines())
+        self.board = self.connected_board()
+        self.scheduled = functools.partial(jobs.scheduled_tasks, self.board)
+        self.service = service.ImportService(
+            self.conf, self.stores, self.service.executor, board=self.board,
+            scheduled=self.scheduled)
+
+    def connected_board(self):
+        connections = contextlib.ExitStack()
+        self.addCleanup(connections.close)
+        return connections.enter_context(jobboard.connected_jobboard(
+            self.conf, persistence=jobs.persistence_backend()))
+
+    def start_conductor(self, name='conductor-1'):
+        runner = conductor.ImportConductor(name, self.connected_board(),
+                                           self.conf, self.stores, [])
+        thread = threading.Thread(target=runner.run, daemon=True)
+        thread.start()
+        self.addCleanup(runner.wait, 30)
+        self.addCleanup(runner.stop)
+        return runner
+
+    def recorded_flows(self):
+        """Rows of TaskFlow's tables: logbooks, flow and atom details."""
+        with db_api.get_engine().connect() as connection:
+            return {name: connection.execute(sa.select(sa.func.count()).
+                                             select_from(table)).scalar()
+                    for name, table in models.Base.metadata.tables.items()
+                    if name in ('logbooks', 'flowdetails', 'atomdetails')}
+
+    def test_an_import_waits_on_the_board_then_runs_on_a_conductor(self):
+        image_id = self.staged_image(DATA)
+        task = self.service.import_image(self.context, image_id,
+                                         'glance-direct')
+        self.assertEqual({task['id']}, self.scheduled())
+        self.assertEqual(1, self.recorded_flows()['flowdetails'])
+        # No conductor yet: the job waits, and its locks, stale as they
+        # get, are the job's, not the reaper's.
+        time.sleep(base.LOCK_TTL + 0.5)
+        self.assertEqual([], reaper.reap_expired_imports(
+            self.context, self.conf, self.stores, scheduled=self.scheduled))
+        self.assertEqual('pending',
+                         db_api.task_get(self.context, task['id'])['status'])
+        self.assertEqual('importing', self.image(image_id)['status'])
+
+        self.start_conductor()
+        done = self.wait_for_task(task['id'])
+        self.assertEqual('success', done['status'], done['message'])
+        image = self.image(image_id)
+        self.assertEqual(('active', len(DATA)), (image['status'],
+                                                 image['size']))
+        self.assertEqual(['fast'], [location['store']
+                                    for location in image['locations']])
+        self.wait_for(lambda: not self.scheduled(), what='job consumed')
+        self.assertEqual([], db_api.import_lock_list(self.context, image_id))
+        self.assertEqual({'logbooks': 0, 'flowdetails': 0, 'atomdetails': 0},
+                         self.recorded_flows())
+        self.assert_nothing_orphaned(image_id)
+
+    def test_copies_to_several_stores_on_a_conductor(self):
+        self.start_conductor()
+        image_id = self.active_image(DATA)
+        task = self.service.import_image(self.context, image_id,
+                                         'copy-image',
+                                         stores=['slow', 'common'])
+        done = self.wait_for_task(task['id'])
+        self.assertEqual('success', done['status'], done['message'])
+        self.assertEqual({'fast', 'slow', 'common'}, {
+            location['store']
+            for location in self.image(image_id)['locations']})
+        self.assert_nothing_orphaned(image_id)
+
+
+class ConductorTestsZooKeeper(ConductorTests):
+    BACKEND = 'zookeeper'
+
+
+class ConductorTestsMySQL(ConductorTests):
+    FIXTURE = db_base.MySQLFixture
+
+
+class ConductorTestsZooKeeperPostgreSQL(ConductorTests):
+    BACKEND = 'zookeeper'
+    FIXTURE = db_base.PostgreSQLFixture
