@@ -43,6 +43,8 @@ import testresources
 from tests.unit.db import base as db_base
 
 BIN_DIR = os.path.dirname(sys.executable)
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
 START_TIMEOUT = 30
 STOP_TIMEOUT = 30
 # Where the reserved staging store keeps glance-direct data.
@@ -91,39 +93,117 @@ class ServerError(AssertionError):
     """The server did not start or stop as it should; has the log."""
 
 
-class APIServer:
+class ServiceProcess:
+    """One service process started from a config file, logging to a file.
+
+    ``stop`` leaves no process behind, whatever state the process and
+    the children it forked are in.
+    """
+
+    def __init__(self, runner, log_name):
+        self.runner = runner
+        self.log_path = os.path.join(runner.scratch_dir, log_name)
+        self.process = None
+        self._known = {}
+
+    def _popen(self, argv, env=None):
+        """Start ``argv``, its output appended to the log file."""
+        # In a process group (and session) of its own, like a command a
+        # shell starts, so a test can signal the group as a terminal's
+        # Ctrl-C does without signalling the test run.
+        with open(self.log_path, 'ab') as log:
+            self.process = subprocess.Popen(
+                argv, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True, env=env)
+        self._remember(self.process.pid)
+        return self.process
+
+    def log(self):
+        try:
+            with open(self.log_path, errors='replace') as log:
+                return log.read()
+        except FileNotFoundError:
+            return ''
+
+    def child_pids(self):
+        try:
+            children = psutil.Process(self.process.pid).children()
+        except psutil.NoSuchProcess:
+            return []
+        for child in children:
+            self._remember(child.pid)
+        return [child.pid for child in children]
+
+    def _remember(self, pid):
+        """Note a process of ours, so ``stop`` can find it even orphaned."""
+        try:
+            process = psutil.Process(pid)
+            self._known[pid] = process.create_time()
+        except psutil.NoSuchProcess:
+            pass
+
+    def leftover_processes(self):
+        """Processes of this service that are still alive."""
+        alive = []
+        for pid, created in self._known.items():
+            try:
+                process = psutil.Process(pid)
+                if (process.create_time() == created
+                        and process.status() != psutil.STATUS_ZOMBIE):
+                    alive.append(process)
+            except psutil.NoSuchProcess:
+                pass
+        return alive
+
+    def stop(self, timeout=STOP_TIMEOUT):
+        """SIGTERM, then SIGKILL whatever is left of the tree; reap it.
+
+        Returns the main process's exit status (None if it never
+        started). A stopped (SIGSTOP) process is continued first, so
+        that it can act on the SIGTERM.
+        """
+        if self.process is None:
+            return None
+        self.child_pids()
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            self.process.send_signal(signal.SIGCONT)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                pass
+        for process in self.leftover_processes():
+            try:
+                process.kill()
+            except psutil.NoSuchProcess:
+                pass
+        if self.process.poll() is None:
+            self.process.wait(10)
+        psutil.wait_procs(self.leftover_processes(), timeout=10)
+        return self.process.returncode
+
+
+class APIServer(ServiceProcess):
     """One glance-lite-api process tree: master and ``workers`` workers.
 
     Its config file holds ``state_path``, ``bind_port`` and ``workers``
-    plus the caller's lines (which may open further groups). ``stop``
-    leaves no process behind, whatever state the server is in.
+    plus the caller's lines (which may open further groups).
     """
 
     def __init__(self, runner, workers=2, port=None):
-        self.runner = runner
+        port = port or free_port()
+        super().__init__(runner, 'api-%d.log' % port)
         self.workers = workers
-        self.port = port or free_port()
+        self.port = port
         self.url = 'http://127.0.0.1:%d' % self.port
-        self.log_path = os.path.join(runner.scratch_dir,
-                                     'api-%d.log' % self.port)
-        self.process = None
-        self._known = {}
 
     def start(self, *config_lines):
         """Start the server; return the Popen (it may not serve yet)."""
         config = self.runner.write_config(
             'bind_port = %d' % self.port, 'workers = %d' % self.workers,
             *config_lines)
-        # In a process group (and session) of its own, like a command a
-        # shell starts, so a test can signal the group as a terminal's
-        # Ctrl-C does without signalling the test run.
-        with open(self.log_path, 'ab') as log:
-            self.process = subprocess.Popen(
-                [os.path.join(BIN_DIR, 'glance-lite-api'),
-                 '--config-file', config], stdout=log,
-                stderr=subprocess.STDOUT, start_new_session=True)
-        self._remember(self.process.pid)
-        return self.process
+        return self._popen([os.path.join(BIN_DIR, 'glance-lite-api'),
+                            '--config-file', config])
 
     def send_signal(self, signum, whole_group=False):
         """Signal the master, or master and workers as a terminal does."""
@@ -139,13 +219,6 @@ class APIServer:
         except ConnectionRefusedError:
             return False
         return True
-
-    def log(self):
-        try:
-            with open(self.log_path, errors='replace') as log:
-                return log.read()
-        except FileNotFoundError:
-            return ''
 
     def get(self, path, timeout=10):
         """(status, body) of a plain GET, whatever the status."""
@@ -171,13 +244,7 @@ class APIServer:
                           % (timeout, self.log()))
 
     def worker_pids(self):
-        try:
-            children = psutil.Process(self.process.pid).children()
-        except psutil.NoSuchProcess:
-            return []
-        for child in children:
-            self._remember(child.pid)
-        return [child.pid for child in children]
+        return self.child_pids()
 
     def wait_for_workers(self, count=None, timeout=START_TIMEOUT):
         """Wait until the master has ``count`` (default: all) workers."""
@@ -218,50 +285,92 @@ class APIServer:
         self.wait_until_every_worker_serves()
         return self
 
-    def _remember(self, pid):
-        """Note a process of ours, so ``stop`` can find it even orphaned."""
+
+class Conductor(ServiceProcess):
+    """One glance-lite-conductor process, as ``[DEFAULT] host`` ``host``.
+
+    ``launcher`` is what runs instead of the console script: argv
+    whose ``main`` takes ``--config-file`` as the script does (see
+    tests/functional/stopping_conductor.py). ``name`` is the conductor's
+    name in the logs and on the jobboard, ``<host>-<pid>``.
+    """
+
+    # What a conductor logs once it is taking imports from the jobboard.
+    READY = 'takes imports from jobboard'
+
+    def __init__(self, runner, host, launcher=None):
+        super().__init__(runner, 'conductor-%s.log' % host)
+        self.host = host
+        self.launcher = launcher
+
+    @property
+    def name(self):
+        return '%s-%d' % (self.host, self.process.pid)
+
+    def start(self, *config_lines):
+        """Start the conductor; return the Popen (it may not claim yet)."""
+        config = self.runner.write_config('host = %s' % self.host,
+                                          *config_lines)
+        argv = self.launcher or [os.path.join(BIN_DIR,
+                                              'glance-lite-conductor')]
+        env = dict(os.environ)
+        # The launchers are modules of this source tree.
+        env['PYTHONPATH'] = os.pathsep.join(
+            filter(None, [REPO_ROOT, env.get('PYTHONPATH')]))
+        return self._popen(list(argv) + ['--config-file', config], env=env)
+
+    def wait_until_ready(self, timeout=START_TIMEOUT):
+        """Wait until it logs that it takes imports from the jobboard."""
+        ready = '%s %s' % (self.name, self.READY)
+        deadline = time.monotonic() + timeout
+        while ready not in self.log():
+            if self.process.poll() is not None:
+                raise ServerError('glance-lite-conductor exited with %s:\n%s'
+                                  % (self.process.returncode, self.log()))
+            if time.monotonic() > deadline:
+                raise ServerError('glance-lite-conductor was not ready '
+                                  'within %d s:\n%s' % (timeout, self.log()))
+            time.sleep(0.05)
+        return self
+
+    def start_and_wait(self, *config_lines):
+        self.start(*config_lines)
+        return self.wait_until_ready()
+
+    def send_signal(self, signum):
+        self.process.send_signal(signum)
+
+    def is_stopped(self):
+        """Whether it is stopped (SIGSTOP), as ps shows it (state T)."""
         try:
-            process = psutil.Process(pid)
-            self._known[pid] = process.create_time()
+            return psutil.Process(self.process.pid).status() == (
+                psutil.STATUS_STOPPED)
         except psutil.NoSuchProcess:
-            pass
+            return False
 
-    def leftover_processes(self):
-        """Processes of this server that are still alive."""
-        alive = []
-        for pid, created in self._known.items():
-            try:
-                process = psutil.Process(pid)
-                if (process.create_time() == created
-                        and process.status() != psutil.STATUS_ZOMBIE):
-                    alive.append(process)
-            except psutil.NoSuchProcess:
-                pass
-        return alive
+    def kill(self):
+        """SIGKILL it, as a host crash would, and reap it."""
+        self.process.kill()
+        self.process.wait(10)
 
-    def stop(self, timeout=STOP_TIMEOUT):
-        """SIGTERM, then SIGKILL whatever is left of the tree; reap it.
 
-        Returns the master's exit status (None if it never started).
-        """
-        if self.process is None:
-            return None
-        self.worker_pids()
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                pass
-        for process in self.leftover_processes():
-            try:
-                process.kill()
-            except psutil.NoSuchProcess:
-                pass
-        if self.process.poll() is None:
-            self.process.wait(10)
-        psutil.wait_procs(self.leftover_processes(), timeout=10)
-        return self.process.returncode
+def keep_log(test_class, service):
+    """Copy ``service``'s log where GLANCE_LITE_FUNCTIONAL_LOGS says.
+
+    For debugging: the log of each process of a class, once the process
+    has stopped, as ``<module>.<class>[-<log name>].log``; the class's
+    own API server's is ``<module>.<class>.log``.
+    """
+    keep = os.environ.get('GLANCE_LITE_FUNCTIONAL_LOGS')
+    if not keep:
+        return
+    os.makedirs(keep, exist_ok=True)
+    name = '%s.%s' % (test_class.__module__, test_class.__name__)
+    if service is not getattr(test_class, 'server', None):
+        name += '-' + os.path.splitext(os.path.basename(
+            service.log_path))[0]
+    with open(os.path.join(keep, name + '.log'), 'w') as kept:
+        kept.write(service.log())
 
 
 class _ResourceHolder:
@@ -509,21 +618,26 @@ class ServerTestCase(unittest.TestCase):
                     '[database]', 'connection = %s' % cls.database_url])
             if synced.returncode != 0:
                 raise AssertionError('db sync failed: %s' % synced.stderr)
-        cls.server = APIServer(cls.runner, workers=cls.WORKERS)
-        cls.addClassCleanup(cls._stop_server, cls.server)
-        cls.server.start_and_wait(*cls.config_lines())
+        cls.server = cls.start_server()
         cls.url = cls.server.url
 
     @classmethod
-    def _stop_server(cls, server):
-        server.stop()
-        keep = os.environ.get('GLANCE_LITE_FUNCTIONAL_LOGS')
-        if keep:  # for debugging: where to keep each class's server log
-            os.makedirs(keep, exist_ok=True)
-            with open(os.path.join(keep, '%s.%s.log' % (
-                    cls.__module__, cls.__name__)), 'w') as kept:
-                kept.write(server.log())
-        left = server.leftover_processes()
+    def start_server(cls, *more_lines):
+        """A glance-lite-api of the class's config; stopped after the class.
+
+        ``more_lines`` come after ``config_lines``: a group they open
+        again overrides the options it sets (the last value wins).
+        """
+        server = APIServer(cls.runner, workers=cls.WORKERS)
+        cls.addClassCleanup(cls.stop_service, server)
+        return server.start_and_wait(*cls.config_lines(), *more_lines)
+
+    @classmethod
+    def stop_service(cls, service):
+        """Stop a ServiceProcess of the class; fail if it left any behind."""
+        service.stop()
+        keep_log(cls, service)
+        left = service.leftover_processes()
         if left:
             raise AssertionError('processes left behind: %s' % left)
 
@@ -585,15 +699,15 @@ class ServerTestCase(unittest.TestCase):
                     timeout, what))
             time.sleep(interval)
 
-    def raw(self, method, path, headers=ADMIN, body=None):
+    def raw(self, method, path, headers=ADMIN, body=None, server=None):
         """(status, parsed JSON) of one request on a new connection.
 
         For what the clients cannot show: the exact status of each of
         many concurrent requests, or a body the client would hide.
+        ``server`` is the class's server unless given.
         """
-        connection = http.client.HTTPConnection('127.0.0.1',
-                                                self.server.port,
-                                                timeout=120)
+        connection = http.client.HTTPConnection(
+            '127.0.0.1', (server or self.server).port, timeout=120)
         try:
             return http_request(connection, method, path, headers, body)
         finally:
