@@ -22,18 +22,22 @@ machine's own limit, measured in the same run on the same data:
 - contention: ``--requests`` concurrent copy-image requests of one
   image to one store, on each of ``--backends``;
 - takeover: time from the death of a copy's owner to a new copy being
-  accepted, with ``lock_ttl = 3``, on each of ``--backends``.
+  accepted, with ``lock_ttl = 3``, on each of ``--backends``;
+- conductors: with imports on a Redis and on a ZooKeeper jobboard, the
+  time from the SIGKILL of the conductor running a copy to another
+  claiming it and to the copy complete, and ``--imports`` imports of
+  4 MiB through 1 and through 3 conductors (imports/s).
 
-The glance-direct, copy-image, format-inspection and memory benchmarks
-run on the first of ``--backends``. Source files are pre-read into the
-page cache before each timed step (``--drop-caches``: caches dropped
-instead). Servers are real ``glance-lite-api`` processes (2 workers) on
-free loopback ports, with their state under a temporary directory
-(``--dir``) that is removed afterwards; the database servers get a
-``glance_lite_bench_<pid>`` database (this run's pid, so that runs at
-once do not share one), dropped and recreated for each server.
-The exit status is 1 if a benchmark could not run, and with
-``--strict`` 2 if a target was missed.
+The glance-direct, copy-image, format-inspection, memory and conductors
+benchmarks run on the first of ``--backends``. Source files are pre-read
+into the page cache before each timed step (``--drop-caches``: caches
+dropped instead). Servers are real ``glance-lite-api`` processes (2
+workers) on free loopback ports, with their state under a temporary
+directory (``--dir``) that is removed afterwards; the database servers
+get a ``glance_lite_bench_<pid>`` database (this run's pid, so that runs
+at once do not share one), dropped and recreated for each server. The
+exit status is 1 if a benchmark could not run, and with ``--strict`` 2
+if a target was missed.
 
 With ``--compare-glance`` (or ``tox -e bench-glance``), glance-direct,
 copy-image and contention run a second time, against OpenStack Glance
@@ -53,6 +57,7 @@ import tempfile
 import time
 import traceback
 
+from benchmarks import conductors
 from benchmarks import contention
 from benchmarks import copy_image
 from benchmarks import format_inspection
@@ -73,6 +78,7 @@ BENCHMARKS = {
     memory.NAME: memory,
     contention.NAME: contention,
     takeover.NAME: takeover,
+    conductors.NAME: conductors,
 }
 BACKENDS = ('postgresql', 'mysql', 'sqlite')
 # What --compare-glance runs against Glance too.
@@ -146,6 +152,10 @@ def parse_args(argv):
                         help='client connections the contention '
                         'benchmark opens at once, one copy request '
                         'each, for a second image (default 1000)')
+    parser.add_argument('--imports', default=200, type=int,
+                        help='imports of the conductors throughput '
+                        'benchmark, through 1 and through 3 conductors '
+                        '(default 200)')
     parser.add_argument('--drop-caches', action='store_true',
                         help='drop the page cache before each timed step '
                         '(needs root) instead of pre-reading the source')
@@ -176,9 +186,9 @@ def parse_args(argv):
     args = parser.parse_args(argv)
     args.admin_urls = {'postgresql': args.postgresql_url,
                        'mysql': args.mysql_url}
-    if args.repeat < 1 or args.requests < 1 or args.concurrency < 1:
-        parser.error('--repeat, --requests and --concurrency must be '
-                     'positive')
+    if min(args.repeat, args.requests, args.concurrency, args.imports) < 1:
+        parser.error('--repeat, --requests, --concurrency and --imports '
+                     'must be positive')
     if args.compare_glance and 'sqlite' in args.backends:
         parser.error('--compare-glance: Glance runs on postgresql and '
                      'mysql only; choose --backends among those')
@@ -191,7 +201,8 @@ COLUMNS = ('benchmark', 'figure', 'value', 'machine reference', 'ratio',
            'target', 'met')
 GLANCE_COLUMNS = (glance.LABEL, 'glance-lite / Glance')
 _FORMATS = {'MB/s': '%.0f', '%': '%.1f', 'ms': '%.0f', 's': '%.2f',
-            'MiB': '%.1f', 'req/s': '%.0f', 'copies': '%d'}
+            'MiB': '%.1f', 'req/s': '%.0f', 'copies': '%d',
+            'imports/s': '%.1f'}
 
 
 def shown_value(value, unit):

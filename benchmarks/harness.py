@@ -402,6 +402,8 @@ class Server:
         lines += database
         lines += ['[glance_store]', 'default_backend = local']
         lines += self.extra_lines
+        # What a conductor of this server's deployment needs too.
+        self.runner, self.config_lines = runner, lines
         self.api = functional.APIServer(runner, workers=self.workers)
         try:
             self.api.start_and_wait(*lines)

@@ -32,7 +32,8 @@ class BenchmarkSmokeTests(unittest.TestCase):
             run = subprocess.run(
                 [sys.executable, '-m', 'benchmarks', '--size', '32M',
                  '--large-size', '64M', '--repeat', '1', '--requests', '200',
-                 '--concurrency', '20', '--backends', backends,
+                 '--concurrency', '20', '--imports', '6',
+                 '--backends', backends,
                  '--output', output],
                 cwd=ROOT, capture_output=True, text=True, timeout=600)
             self.assertEqual(0, run.returncode, run.stdout + run.stderr)
@@ -43,7 +44,7 @@ class BenchmarkSmokeTests(unittest.TestCase):
                       for row in result['rows']}
         self.assertEqual({'store', 'glance-direct', 'copy-image', 'memory',
                           'contention', 'takeover', 'format-inspection',
-                          'image-conversion'},
+                          'image-conversion', 'conductors'},
                          benchmarks)
         copies = [row for row in result['rows']
                   if row['figure'] == 'copies written']
