@@ -36,18 +36,6 @@ IMPORT_SIZE = harness.parse_size('4M')
 SENDERS = 8
 
 
-def _wait(what, probe, timeout, interval=0.02):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise harness.BenchError('timed out after %s s waiting for %s'
-                                     % (timeout, what))
-        time.sleep(interval)
-
-
 class _Deployment:
     """An API server and conductors sharing a jobboard namespace."""
 
@@ -80,13 +68,11 @@ class _Deployment:
             conductor.stop()
         self.conductors = []
 
-    def runner_of(self, task_id):
-        """The conductor whose log says it claimed ``task_id``'s job."""
+    def claimants(self, task_id):
+        """The conductors whose logs say they claimed ``task_id``'s job."""
         claimed = 'claimed the job of import task %s' % task_id
-        for conductor in self.conductors:
-            if claimed in conductor.log():
-                return conductor
-        return None
+        return [conductor for conductor in self.conductors
+                if claimed in conductor.log()]
 
     def __exit__(self, *exc_info):
         self.stop_conductors()
@@ -108,13 +94,14 @@ def _failover(bench, jobboard, label):
         client.import_image(image_id, harness.copy_request('replica'))
         [task] = [task for task in client.tasks(image_id)
                   if server.task_method(task) == 'copy-image']
-        _wait('the copy to start writing', lambda: [
+        harness.wait_until('the copy to start writing', lambda: [
             name for name in server.store_files('replica', image_id)
             if name.endswith('.partial')], timeout=60, interval=0.002)
-        running = deployment.runner_of(task['id'])
-        if running is None:
-            raise harness.BenchError('no conductor logged the claim of '
-                                     'task %s' % task['id'])
+        claimants = deployment.claimants(task['id'])
+        if len(claimants) != 1:
+            raise harness.BenchError('%d conductors logged the claim of '
+                                     'task %s' % (len(claimants), task['id']))
+        [running] = claimants
         os.kill(running.process.pid, signal.SIGKILL)
         killed = time.perf_counter()
         if 'replica' in harness.stores_of(client.image(image_id)):
@@ -123,8 +110,9 @@ def _failover(bench, jobboard, label):
                                      '--size')
         [survivor] = [conductor for conductor in deployment.conductors
                       if conductor is not running]
-        _wait('the job claimed again', lambda: deployment.runner_of(
-            task['id']) is survivor, timeout=10 * CLAIM_TTL)
+        harness.wait_until('the job claimed again', lambda: (
+            survivor in deployment.claimants(task['id'])),
+            timeout=10 * CLAIM_TTL, interval=0.02)
         claimed = time.perf_counter()
         client.wait_for_image(
             image_id, lambda image: 'replica' in harness.stores_of(image),

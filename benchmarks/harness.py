@@ -607,6 +607,19 @@ def stores_of(image):
     return set(filter(None, image.get('stores', '').split(',')))
 
 
+def wait_until(what, probe, timeout, interval=0.002):
+    """``probe()``'s first true value; BenchError after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise BenchError('timed out after %s s waiting for %s'
+                             % (timeout, what))
+        time.sleep(interval)
+
+
 def is_active(image):
     return image['status'] == 'active'
 

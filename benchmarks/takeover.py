@@ -32,18 +32,6 @@ HEARTBEAT = 0.5
 RETRY_INTERVAL = 0.1
 
 
-def _wait(what, probe, timeout, interval=0.002):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise harness.BenchError('timed out after %s s waiting for %s'
-                                     % (timeout, what))
-        time.sleep(interval)
-
-
 def run_backend(bench, backend):
     size = bench.size
     label = '%s (%s)' % (NAME, harness.BACKEND_NAMES[backend])
@@ -62,7 +50,7 @@ def run_backend(bench, backend):
                                             connection=connection)
             if status != 202:
                 raise harness.APIError('copy-image', status, answer)
-            partial = _wait(
+            partial = harness.wait_until(
                 'the copy to start writing', lambda: [
                     name for name in server.store_files('replica', image_id)
                     if name.endswith('.partial')], timeout=30)[0]
