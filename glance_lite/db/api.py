@@ -187,23 +187,29 @@ _flow_engine_guard = threading.Lock()
 def get_flow_persistence_engine():
     """The engine TaskFlow records conductors' import flows with.
 
-    The service's own, except on SQLite: TaskFlow reads, then writes, in
-    one transaction, and SQLite refuses such a transaction's write at
-    once ("database is locked") whenever another process wrote
-    meanwhile, which TaskFlow retries only after 5 s. Transactions of
-    this engine take SQLite's write lock when they begin (BEGIN
-    IMMEDIATE), so they wait for the other writer, up to the driver's
-    busy timeout, instead.
+    A plain SQLAlchemy engine on the service's database, not oslo.db's:
+    TaskFlow retries the database errors it knows (SQLAlchemy's, which
+    it wraps in StorageFailure), while oslo.db's engine turns a deadlock
+    into its own DBDeadlock, which TaskFlow let through: on MariaDB,
+    concurrent imports' first saves of their steps deadlock now and
+    then on the atomdetails indexes, and such an import failed.
+
+    On SQLite its transactions also take the write lock when they begin
+    (BEGIN IMMEDIATE): TaskFlow reads, then writes, in one transaction,
+    and SQLite refuses such a write at once ("database is locked")
+    whenever another process wrote meanwhile; this way it waits for
+    the other writer, up to the driver's busy timeout, instead.
     """
     global _flow_engine
-    engine = get_engine()
-    if engine.dialect.name != 'sqlite':
-        return engine
+    url = get_engine().url
     with _flow_engine_guard:
-        if _flow_engine is None or _flow_engine.url != engine.url:
-            _flow_engine = sa.create_engine(engine.url)
-            sa.event.listen(_flow_engine, 'connect', _sqlite_autobegin_off)
-            sa.event.listen(_flow_engine, 'begin', _sqlite_begin_immediate)
+        if _flow_engine is None or _flow_engine.url != url:
+            _flow_engine = sa.create_engine(url)
+            if url.get_backend_name() == 'sqlite':
+                sa.event.listen(_flow_engine, 'connect',
+                                _sqlite_autobegin_off)
+                sa.event.listen(_flow_engine, 'begin',
+                                _sqlite_begin_immediate)
         return _flow_engine
 
 

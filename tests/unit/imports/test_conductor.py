@@ -109,6 +109,23 @@ class ConductorTests(base.ImportTestCase):
             for location in self.image(image_id)['locations']})
         self.assert_nothing_orphaned(image_id)
 
+    def test_many_imports_at_once_through_three_conductors(self):
+        # Concurrent first saves of their steps' records deadlocked on
+        # MariaDB now and then, and the import failed: TaskFlow retries
+        # only the errors of an engine of its own kind.
+        for name in ('conductor-1', 'conductor-2', 'conductor-3'):
+            self.start_conductor(name)
+        images = [self.staged_image(DATA) for _ in range(30)]
+        tasks = [self.service.import_image(self.context, image_id,
+                                           'glance-direct')
+                 for image_id in images]
+        ended = [self.wait_for_task(task['id']) for task in tasks]
+        self.assertEqual([], [(task['id'], task['message'])
+                              for task in ended
+                              if task['status'] != 'success'])
+        self.assertEqual({'active'}, {self.image(image_id)['status']
+                                      for image_id in images})
+
 
 class ConductorTestsZooKeeper(ConductorTests):
     BACKEND = 'zookeeper'
