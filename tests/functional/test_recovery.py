@@ -12,6 +12,7 @@ must change nothing.
 import http.client
 import io
 import os
+import re
 import signal
 import time
 
@@ -75,7 +76,9 @@ class RecoveryTests(pipeline.PipelineHelpers, base.ServerTestCase):
         self.assertLess(time.monotonic() - killed_at, REAPED_WITHIN)
         self.assertEqual('failure', ended['status'])
         self.assertIn('stopped responding', ended['message'])
-        self.assertIn(task_id, self.server.log())
+        self.wait_for('the reaper to log task %s' % task_id, lambda:
+                      re.search(r'Reaped .*%s of image' % task_id,
+                                self.server.log()))
         image = self.image(image_id)
         # Absent for an upload, which shows no import markers.
         self.assertEqual('', image.get('os_glance_importing_to_stores', ''))
@@ -141,7 +144,10 @@ class RecoveryTests(pipeline.PipelineHelpers, base.ServerTestCase):
                             'to be queued', timeout=REAPED_WITHIN)
         self.assertLess(time.monotonic() - killed_at, REAPED_WITHIN)
         self.assertEqual({}, self.files_of(image_id))
-        self.assertIn('Reaped the stage request', self.server.log())
+        # The reaper logs after it removed the writes, so a moment after
+        # the image shows queued.
+        self.wait_for('the reaper to log the stage request', lambda:
+                      'Reaped the stage request' in self.server.log())
         data = os.urandom(3 * 2 ** 20)
         self.glance().images.stage(image_id, io.BytesIO(data), len(data))
         self.glance().images.image_import(image_id, method='glance-direct')
