@@ -11,6 +11,14 @@ gunicorn's quick shutdown.
 
 The listening socket is bound once, before anything is announced: a
 busy address is one clear error instead of gunicorn's five retries.
+
+A worker accepts a connection only while one of its threads is free.
+gunicorn's gthread worker accepts up to ``worker_connections`` and
+queues them for its threads; with several workers on one socket, a
+worker slowed down (by an import copying in it, say) kept taking its
+share of the connections and made them wait behind its queue, while
+another worker idled. Left in the listen backlog instead, a connection
+goes to the first worker with a free thread.
 """
 
 import signal
@@ -39,6 +47,9 @@ class DrainingWorker(gthread.ThreadWorker):
     DEADLINE_MARGIN = 0.5
 
     drain_deadline = None
+    # Requests submitted to the thread pool and not finished yet. Only
+    # the worker's main thread, which runs the poller, counts them.
+    in_flight = 0
 
     def init_signals(self):
         super().init_signals()
@@ -51,7 +62,27 @@ class DrainingWorker(gthread.ThreadWorker):
                                    - self.DEADLINE_MARGIN)
         super().handle_exit(sig, frame)
 
+    def enqueue_req(self, conn):
+        self.in_flight += 1
+        super().enqueue_req(conn)
+
+    def finish_request(self, conn, fs):
+        self.in_flight -= 1
+        super().finish_request(conn, fs)
+
+    def accept(self, listener):
+        super().accept(listener)
+        if not self.has_free_thread():
+            self.set_accept_enabled(False)
+
+    def has_free_thread(self):
+        return self.in_flight < self.cfg.threads
+
     def set_accept_enabled(self, enabled):
+        # gunicorn's loop enables accepting whenever the worker holds
+        # fewer than worker_connections; once every thread is busy, the
+        # connections are better left to the other workers.
+        enabled = enabled and self.has_free_thread()
         super().set_accept_enabled(enabled)
         if not enabled and not self.alive:
             # Draining. Every worker holds the listening socket too, and

@@ -56,7 +56,9 @@ ALL_OPTS = [
              'those being served by its threads_per_worker threads, '
              'those waiting for a thread and idle keep-alive ones. At '
              'this many a worker stops accepting, and new connections '
-             'wait in the listen backlog. Each costs a file descriptor '
+             'wait in the listen backlog (as they also do while all its '
+             'threads are busy, so the first worker with a free thread '
+             'takes them). Each costs a file descriptor '
              '(mind the open files limit, ulimit -n) and a little '
              'memory. Must be more than threads_per_worker.'),
     cfg.IntOpt(

@@ -60,6 +60,41 @@ class APIServerTests(unittest.TestCase):
             response.read()
             self.assertEqual(200, response.status)
 
+    def test_a_worker_with_every_thread_busy_leaves_connections_to_others(
+            self):
+        # One thread per worker, and one worker's thread held by a
+        # request whose body has not all arrived. gthread would queue
+        # about half of the new connections behind it; they must all go
+        # to the other worker instead.
+        self.server.start('threads_per_worker = 1')
+        self.server.wait_until_serving()
+        self.server.wait_until_every_worker_serves()
+        held = http.client.HTTPConnection('127.0.0.1', self.server.port,
+                                          timeout=30)
+        self.addCleanup(held.close)
+        body = json.dumps({'name': 'held'}).encode()
+        held.putrequest('POST', '/v2/images')
+        for name, value in dict(functional_base.ADMIN, **{
+                'Content-Type': 'application/json',
+                'Content-Length': str(len(body))}).items():
+            held.putheader(name, value)
+        held.endheaders(body[:1])
+        # Time for a worker to take it and start reading the body.
+        time.sleep(0.5)
+        for _ in range(12):
+            connection = http.client.HTTPConnection(
+                '127.0.0.1', self.server.port, timeout=10)
+            try:
+                connection.request('GET', '/versions')
+                response = connection.getresponse()
+                response.read()
+            finally:
+                connection.close()
+            self.assertEqual(200, response.status)
+        held.send(body[1:])
+        response = held.getresponse()
+        self.assertEqual(201, response.status, response.read())
+
     def test_missing_paste_file_stops_start_up(self):
         server = self.server.start(
             'api_paste_config = /nonexistent/paste.ini')
