@@ -192,3 +192,52 @@ class PolicyFileTests(PolicyTestCase):
     def test_reference_to_an_undefined_rule_uses_default(self):
         self.use_policy_file('"get_images": "rule:no_such_rule"')
         self.assertEqual(ADMIN_OR_OWNER, self.callers_allowed('get_images'))
+
+    def test_a_changed_policy_file_applies_at_the_next_reload(self):
+        self.use_policy_file('"copy_image": "rule:admin_or_owner"')
+        self.assertTrue(self.allowed(OWNER, 'copy_image'))
+        path = self.conf.conf.oslo_policy.policy_file
+        with open(path, 'w') as policy_file:
+            policy_file.write('"copy_image": "role:admin"\n')
+        # oslo.policy sees a change by the file's modification time.
+        later = os.stat(path).st_mtime + 10
+        os.utime(path, (later, later))
+        # As if RELOAD_INTERVAL had passed: the decision remembered for
+        # the owner goes with the old rules.
+        self.useFixture(fixtures.MockPatchObject(policy, '_next_reload', 0))
+        self.assertFalse(self.allowed(OWNER, 'copy_image'))
+        self.assertTrue(self.allowed(ADMIN, 'copy_image'))
+
+
+class DecisionCacheTests(PolicyTestCase):
+
+    def setUp(self):
+        super().setUp()
+        enforcer = policy.get_enforcer()
+        self.evaluate = self.useFixture(fixtures.MockPatchObject(
+            enforcer, 'authorize', wraps=enforcer.authorize)).mock
+
+    def test_the_same_question_is_evaluated_once(self):
+        for _ in range(3):
+            self.assertTrue(self.allowed(OWNER, 'delete_image'))
+            self.assertFalse(self.allowed(OTHER, 'delete_image'))
+        self.assertEqual(2, self.evaluate.call_count)
+
+    def test_another_target_or_caller_is_evaluated_anew(self):
+        self.assertTrue(self.allowed(OWNER, 'delete_image'))
+        # The same project, but the admin role.
+        owner_admin = context.RequestContext(
+            user_id='alice', project_id='owner-project',
+            roles=['member', 'reader', 'admin'], is_admin=True,
+            overwrite=False)
+        policy.authorize(owner_admin, 'publicize_image', TARGET)
+        with self.assertRaises(exception.PolicyNotAuthorized):
+            policy.authorize(CALLERS[OWNER], 'delete_image',
+                             dict(TARGET, owner='someone-else'))
+        self.assertEqual(3, self.evaluate.call_count)
+
+    def test_a_target_that_cannot_be_a_key_is_evaluated_every_time(self):
+        target = dict(TARGET, tags={'a': 1})
+        for _ in range(2):
+            policy.authorize(CALLERS[OWNER], 'delete_image', target)
+        self.assertEqual(2, self.evaluate.call_count)
