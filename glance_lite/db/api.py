@@ -300,6 +300,13 @@ def _single_read(context):
     transactions without a round trip, and switching a MySQL connection
     to autocommit and back would cost two statements: there the reader
     transaction stays.
+
+    psycopg2's ``autocommit`` is switched on the driver's connection
+    itself: through SQLAlchemy's ``isolation_level`` option, handing the
+    connection back to the pool would reset the isolation level with a
+    ``SET default_transaction_isolation``, a second round trip. Switched
+    off again before SQLAlchemy ends its (empty) transaction, the
+    connection goes back to the pool as it came.
     """
     engine = main_context_manager.reader.get_engine()
     if engine.dialect.name != 'postgresql':
@@ -308,8 +315,13 @@ def _single_read(context):
             yield connection
         return
     with engine.connect() as connection:
-        connection.execution_options(isolation_level='AUTOCOMMIT')
-        yield connection
+        driver_connection = connection.connection.dbapi_connection
+        driver_connection.autocommit = True
+        try:
+            yield connection
+        finally:
+            if not driver_connection.closed:
+                driver_connection.autocommit = False
 
 
 def _live_image(image_id):

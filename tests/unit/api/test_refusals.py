@@ -97,3 +97,27 @@ class RefusalTestsMySQL(RefusalTests):
 
 class RefusalTestsPostgreSQL(RefusalTests):
     FIXTURE = db_base.PostgreSQLFixture
+
+    def last_queries(self):
+        """The last statement each of the other sessions sent."""
+        with self.engine.connect() as connection:
+            return [row[0] for row in connection.execute(sa.text(
+                'SELECT query FROM pg_stat_activity '
+                'WHERE datname = current_database() '
+                'AND pid <> pg_backend_pid()'))]
+
+    def test_the_refusal_is_the_last_thing_its_session_sent(self):
+        # psycopg2 sends some statements itself, which
+        # before_cursor_execute does not see: switching a pooled
+        # connection back from autocommit through SQLAlchemy's
+        # isolation_level sent a SET default_transaction_isolation,
+        # a second round trip for every refusal.
+        image = self.active_image(DATA)
+        self.hold_lock(image['id'], 'slow')
+        self.count_statements()
+        self.refuse(image['id'], 'slow')
+        last = self.last_queries()
+        self.assertTrue(any('FROM images' in query and 'import_locks'
+                            in query for query in last), last)
+        self.assertEqual([], [query for query in last
+                              if query.startswith('SET ')])
