@@ -298,8 +298,10 @@ def _single_read(context):
     PostgreSQL the single SELECT runs in autocommit instead, which sees
     one snapshot all the same. PyMySQL and SQLite begin their
     transactions without a round trip, and switching a MySQL connection
-    to autocommit and back would cost two statements: there the reader
-    transaction stays.
+    to autocommit and back would cost two statements: there the
+    transaction stays, and its ROLLBACK is the one other round trip. It
+    is a plain connection of the engine, not enginefacade's reader,
+    whose connection the pool rolled back a second time.
 
     psycopg2's ``autocommit`` is switched on the driver's connection
     itself: through SQLAlchemy's ``isolation_level`` option, handing the
@@ -310,8 +312,7 @@ def _single_read(context):
     """
     engine = main_context_manager.reader.get_engine()
     if engine.dialect.name != 'postgresql':
-        with main_context_manager.reader.connection.using(
-                context) as connection:
+        with engine.connect() as connection:
             yield connection
         return
     with engine.connect() as connection:
