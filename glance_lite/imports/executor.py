@@ -28,7 +28,7 @@ from glance_lite.imports import tasks
 LOG = logging.getLogger(__name__)
 
 
-def run_import(job, persistence=None):
+def run_import(job, persistence=None, start_over=False):
     """Run one import's flow to its end, whatever that end is.
 
     ``persistence``, for a conductor's run (glance_lite.imports.jobs),
@@ -36,7 +36,8 @@ def run_import(job, persistence=None):
     progress in, and resumes it from: the steps an earlier run finished
     are not run again. Without it the flow lives in memory, as an
     import in the API process dies with the process that could resume
-    it.
+    it. ``start_over`` sets every recorded step back to pending first:
+    the record is of a run that was fenced, whose steps undo themselves.
 
     On any failure the flow has reverted; the acceptance is given back
     once more in case the flow could not do it (an engine error, a
@@ -62,8 +63,15 @@ def run_import(job, persistence=None):
     succeeded = False
     job.started_at = time.monotonic()
     try:
-        engines.load(flow.build_import_flow(job), engine='parallel',
-                     executor=store_writers, **recorded).run()
+        engine = engines.load(flow.build_import_flow(job), engine='parallel',
+                              executor=store_writers, **recorded)
+        if start_over:
+            # reset() needs the steps' records loaded, which compiling
+            # and preparing the engine does (run() skips both then).
+            engine.compile()
+            engine.prepare()
+            engine.reset()
+        engine.run()
         succeeded = True
     except Exception as raised:
         error = _first_cause(raised)

@@ -153,11 +153,18 @@ def resume_import(conductor_name, conf, stores, plugins, book):
                     task_id, image_id)
         db_api.import_flow_forget(context, task_id)
         return
-    if flow_detail.state in (states.REVERTED, states.FAILURE):
+    start_over = _fenced_at(flow_detail)
+    if start_over:
+        LOG.warning('Conductor %s: the last run of import task %s of image '
+                    '%s lost its locks at step %s (it stalled and another '
+                    'conductor took it over); running it again from the '
+                    'start under lease %s', conductor_name, task_id,
+                    image_id, start_over, lease)
+    elif flow_detail.state in (states.REVERTED, states.FAILURE):
         _report_undone(conductor_name, conf, stores, spec, context, lease)
         return
-    done = {atom.name for atom in flow_detail
-            if atom.state == states.SUCCESS}
+    done = set() if start_over else {
+        atom.name for atom in flow_detail if atom.state == states.SUCCESS}
     for atom in flow_detail:
         if atom.results is not None:
             atom.results = tasks.revived_result(atom.name, atom.results)
@@ -180,7 +187,8 @@ def resume_import(conductor_name, conf, stores, plugins, book):
     # half-written file of it left.
     _remove_earlier_runs(job, partial_only=True)
     error = executor.run_import(
-        job, persistence=(persistence_backend(), book, flow_detail))
+        job, persistence=(persistence_backend(), book, flow_detail),
+        start_over=bool(start_over))
     if db_api.import_lock_leases(context, image_id, task_id) - {lease}:
         # This run stalled and another conductor took the import over:
         # the record, the leftovers and the outcome are that run's.
@@ -196,6 +204,22 @@ def resume_import(conductor_name, conf, stores, plugins, book):
         LOG.warning('Conductor %s reverted import task %s of image %s: %s',
                     conductor_name, task_id, image_id, error)
     db_api.import_flow_forget(context, task_id)
+
+
+def _fenced_at(flow_detail):
+    """The step at which the recorded run was fenced, or None.
+
+    A run that stalled past its claim finds at its next lock check that
+    another conductor took the import over (ImportLockLost), and
+    reverts. That says nothing of the import itself, which a later run
+    must do again, whole: the fenced run is undoing what it did, and
+    may still be at it.
+    """
+    for atom in flow_detail:
+        if atom.failure is not None and atom.failure.check(
+                exception.ImportLockLost):
+            return atom.name
+    return None
 
 
 def _report_undone(conductor_name, conf, stores, spec, context, lease):

@@ -8,6 +8,7 @@ mid-copy, several API servers) are tests/functional/test_conductors.py.
 
 import contextlib
 import functools
+import os
 import threading
 import time
 
@@ -18,6 +19,7 @@ from glance_lite.db import models
 from glance_lite.imports import conductor
 from glance_lite.imports import jobboard
 from glance_lite.imports import jobs
+from glance_lite.imports import lock
 from glance_lite.imports import reaper
 from glance_lite.imports import service
 from tests import jobboards
@@ -26,6 +28,8 @@ from tests.unit.db import base as db_base
 from tests.unit.imports import base
 
 DATA = b'conducted' * 10000
+# Two seconds of copying to the throttled store (0.05 s per 64 KiB).
+SLOW_DATA = os.urandom(40 * 64 * 1024)
 
 
 class ConductorTests(base.ImportTestCase):
@@ -108,6 +112,46 @@ class ConductorTests(base.ImportTestCase):
             location['store']
             for location in self.image(image_id)['locations']})
         self.assert_nothing_orphaned(image_id)
+
+    def flow_state(self, task_id):
+        with db_api.get_engine().connect() as connection:
+            return connection.execute(sa.text(
+                'SELECT state FROM flowdetails WHERE uuid = :uuid'),
+                {'uuid': task_id}).scalar()
+
+    def test_a_run_fenced_by_a_takeover_is_run_again_whole(self):
+        # A conductor stalled past its claim finds, at its next lock
+        # check, that another took the import over, and reverts. Its
+        # record then reads REVERTED, which the conductor that took over
+        # had taken for an import that failed.
+        runner = self.start_conductor()
+        image_id = self.active_image(SLOW_DATA)
+        task = self.service.import_image(self.context, image_id,
+                                         'copy-image', stores=['throttled'])
+        self.wait_for(lambda: db_api.task_get(
+            self.context, task['id'])['status'] == 'processing',
+            what='the copy to start')
+        # What the conductor claiming the job next does first.
+        self.assertEqual({'throttled'}, db_api.import_lock_take_over(
+            self.context, image_id, task['id'], lock.new_lease(task['id']),
+            lock.lock_owner(self.conf)))
+        self.wait_for(lambda: self.flow_state(task['id']) == 'REVERTED',
+                      what='the fenced run to revert')
+        runner.stop()
+        runner.wait(30)
+        with contextlib.closing(
+                jobs.persistence_backend().get_connection()) as connection:
+            book = connection.get_logbook(task['id'])
+
+        jobs.resume_import('conductor-2', self.conf, self.stores, [], book)
+        done = db_api.task_get(self.context, task['id'])
+        self.assertEqual('success', done['status'], done['message'])
+        self.assertEqual({'fast', 'throttled'}, {
+            location['store']
+            for location in self.image(image_id)['locations']})
+        self.assert_nothing_orphaned(image_id)
+        self.assertEqual({'logbooks': 0, 'flowdetails': 0, 'atomdetails': 0},
+                         self.recorded_flows())
 
     def test_many_imports_at_once_through_three_conductors(self):
         # Concurrent first saves of their steps' records deadlocked on
