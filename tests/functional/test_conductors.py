@@ -452,7 +452,10 @@ class KillTests(ConductorTestCase):
         """Kill the conductor copying to COPY_STORES at ``step``'s ``state``.
 
         The conductor under test is alone when the copy is posted, so
-        it claims it; two plain conductors are started next, and are
+        it claims it; two plain conductors are started once it stopped
+        at ``step`` and what it left was read (started earlier, one
+        could claim the job as soon as the stopped one's claim lapsed,
+        and a loaded machine may take that long to read), and are
         running when it is killed. ``done_before`` are the steps that
         had succeeded then, which the conductor resuming the import
         must not run again. Returns the image's id and what the run that
@@ -468,13 +471,13 @@ class KillTests(ConductorTestCase):
         self.wait_for_log('%s to claim task %s' % (doomed.name, task_id),
                           logged(CLAIMED, task_id, doomed.name),
                           conductors=[doomed])
-        others = self.start_conductors(2)
         self.wait_for('%s to stop at %s %s' % (doomed.name, state, step),
                       doomed.is_stopped, timeout=30)
         states = self.atom_states(task_id)
         [(_name, first_lease, _done)] = self.runs_of(task_id)
         left = {store: self.store_files(store, image_id)
                 for store in COPY_STORES}
+        others = self.start_conductors(2)
         doomed.kill()
         killed_at = time.monotonic()
         stopped_for = time.time() - float(STOPPED.search(doomed.log())[1])
